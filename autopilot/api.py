@@ -1,0 +1,122 @@
+"""The Python API for notebooks and scripts: ``AutoPilot(...).fit(data) -> Job``, ``load_job(path)``."""
+
+from __future__ import annotations
+
+import html
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from autopilot.data.load import read_table
+from autopilot.errors import JobError
+from autopilot.io import read_json
+from autopilot.job import JobConfig, run_job
+from autopilot.pipeline import AutopilotPipeline
+from autopilot.problem import Problem
+from autopilot.reporting import ConsoleReporter, SilentReporter
+
+
+class AutoPilot:
+    """Configure a job; ``fit`` runs it and returns the finished :class:`Job`.
+
+    >>> job = AutoPilot(target="species", seed=1).fit("datasets/penguins.csv")  # doctest: +SKIP
+    >>> job.leaderboard.head()  # doctest: +SKIP
+    >>> job.predict(new_rows)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        target: str,
+        problem_type: str | None = None,
+        metric: str | None = None,
+        algorithms: list[str] | None = None,
+        positive_label: object = None,
+        seed: int = 0,
+        validation_fraction: float = 0.2,
+        parallel_trials: int = 1,
+        output: str | Path | None = None,
+        job_name: str | None = None,
+        overwrite: bool = False,
+        verbose: bool = True,
+    ) -> None:
+        self.config = JobConfig(
+            target=target,
+            problem_type=problem_type,
+            metric=metric,
+            algorithms=algorithms,
+            positive_label=positive_label,
+            seed=seed,
+            validation_fraction=validation_fraction,
+            parallel_trials=parallel_trials,
+            output=str(output) if output else None,
+            job_name=job_name,
+            overwrite=overwrite,
+        )
+        self.verbose = verbose
+
+    def fit(self, data: str | Path | pd.DataFrame) -> Job:
+        reporter = ConsoleReporter() if self.verbose else SilentReporter()
+        return Job(run_job(data, self.config, reporter))
+
+
+class Job:
+    """A finished job folder: its leaderboard, problem, profile and best pipeline."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not (self.path / "job.json").exists():
+            raise JobError(f"{self.path} is not an autopilot job folder (no job.json); give the folder `run` wrote")
+        self.info = read_json(self.path / "job.json")
+
+    @cached_property
+    def problem(self) -> Problem:
+        return Problem.from_dict(read_json(self.path / "problem.json"))
+
+    @cached_property
+    def profile(self) -> dict:
+        return read_json(self.path / "profile.json")
+
+    @property
+    def leaderboard(self) -> pd.DataFrame:
+        return pd.read_csv(self.path / "leaderboard.csv")
+
+    @cached_property
+    def best(self) -> AutopilotPipeline:
+        path = self.path / "best" / "pipeline.joblib"
+        if not path.exists():
+            raise JobError(f"{self.path} has no best pipeline (job status: {self.info.get('status')}); run it again")
+        return AutopilotPipeline.load(path)
+
+    def predict(self, data: str | Path | pd.DataFrame) -> pd.DataFrame:
+        """``predicted_label``, plus ``probability`` and ``proba_<label>`` columns for classification."""
+        return self.best.predict_frame(_rows(data))
+
+    def predict_proba(self, data: str | Path | pd.DataFrame) -> pd.DataFrame:
+        return self.best.predict_proba(_rows(data))
+
+    def __repr__(self) -> str:
+        p = self.problem
+        top = self.leaderboard.head(1)
+        best = f"{top['candidate'][0]} {p.metric}={top[p.metric][0]:.4f}" if len(top) else "none"
+        return f"Job({self.path}, {p.problem_type}, target={p.target!r}, status={self.info['status']}, best: {best})"
+
+    def _repr_html_(self) -> str:
+        p = self.problem
+        head = (
+            f"<b>autopilot job</b> <code>{html.escape(str(self.path))}</code> — {p.problem_type}, "
+            f"target <code>{html.escape(p.target)}</code>, objective {p.metric}, status {self.info['status']}"
+        )
+        return head + self.leaderboard.head(10).to_html(index=False)
+
+
+def load_job(path: str | Path) -> Job:
+    """Open a job folder written by ``autopilot run`` or ``AutoPilot.fit``."""
+    return Job(path)
+
+
+def _rows(data: str | Path | pd.DataFrame) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    table, _ = read_table(data)
+    return table.to_pandas()

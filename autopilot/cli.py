@@ -1,0 +1,93 @@
+"""The command line: ``autopilot run`` and ``autopilot predict``. A user's mistake is one line and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from autopilot import __version__
+from autopilot.errors import AutopilotError, ConfigError
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autopilot", description="Local-first AutoML for tabular data.")
+    parser.add_argument("--version", action="version", version=f"autopilot {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="profile a dataset, train candidates, write a job folder")
+    run.add_argument("data", help="a CSV file, a Parquet file or a folder of Parquet parts")
+    run.add_argument("--target", required=True, help="the column to predict")
+    run.add_argument("--problem-type", choices=["binary", "multiclass", "regression"], help="override the inference")
+    run.add_argument("--metric", help="objective metric (Autopilot's names: F1, Accuracy, AUC, MSE, RMSE, R2, ...)")
+    run.add_argument("--positive-label", help="the positive class of a binary problem (F1, Precision, Recall)")
+    run.add_argument("--algorithms", help="comma-separated candidates, e.g. xgboost,linear-learner,mlp")
+    run.add_argument("--seed", type=int, default=0, help="makes the whole run repeatable (default 0)")
+    run.add_argument("--validation-fraction", type=float, default=0.2, help="share of rows kept for ranking")
+    run.add_argument("--parallel-trials", type=int, default=1, help="trials trained at once (default 1)")
+    run.add_argument("--output", help="the job folder (default ./autopilot-output/<job-name>)")
+    run.add_argument("--job-name", help="name of the job folder under ./autopilot-output")
+    run.add_argument("--overwrite", action="store_true", help="replace an existing job folder")
+
+    predict = commands.add_parser("predict", help="score new rows with a job's best pipeline")
+    predict.add_argument("job", help="the job folder written by `autopilot run`")
+    predict.add_argument("data", help="a CSV or Parquet file of new rows")
+    predict.add_argument("--output", default="predictions.csv", help="where to write (default predictions.csv)")
+    predict.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    return parser
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    from autopilot.job import JobConfig, run_job
+    from autopilot.reporting import ConsoleReporter
+
+    algorithms = [a for a in args.algorithms.split(",") if a.strip()] if args.algorithms else None
+    config = JobConfig(
+        target=args.target,
+        problem_type=args.problem_type,
+        metric=args.metric,
+        algorithms=algorithms,
+        positive_label=args.positive_label,
+        seed=args.seed,
+        validation_fraction=args.validation_fraction,
+        parallel_trials=args.parallel_trials,
+        output=args.output,
+        job_name=args.job_name,
+        overwrite=args.overwrite,
+    )
+    run_job(args.data, config, ConsoleReporter())
+
+
+def cmd_predict(args: argparse.Namespace) -> None:
+    from autopilot.api import load_job
+    from autopilot.io import atomic_path
+
+    output = Path(args.output)
+    if output.exists() and not args.overwrite:
+        raise ConfigError(f"{output} already exists; choose another --output or pass --overwrite")
+    job = load_job(args.job)
+    predictions = job.predict(args.data)
+    with atomic_path(output) as tmp:
+        predictions.to_csv(tmp, index=False)
+    Console(highlight=False).print(f"Wrote {len(predictions):,} predictions to {output}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        {"run": cmd_run, "predict": cmd_predict}[args.command](args)
+    except AutopilotError as exc:
+        print(f"autopilot: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("autopilot: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

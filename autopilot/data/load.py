@@ -1,0 +1,218 @@
+"""Read CSV or Parquet into a pyarrow Table, detecting delimiter and encoding, with one-line errors for bad files."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+
+from autopilot.data.types import parse_datetime_strings
+from autopilot.errors import DataError
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+DELIMITERS = (",", ";", "\t", "|")
+SAMPLE_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where a table came from and how it was read; recorded in job.json."""
+
+    path: str
+    format: str
+    bytes: int
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def read_table(path: str | Path) -> tuple[pa.Table, SourceInfo]:
+    """Read a CSV file, a Parquet file or a folder of Parquet parts.
+
+    >>> table, source = read_table("datasets/penguins.csv")  # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder; check the path")
+    if path.is_dir():
+        table, info = _read_parquet_folder(path)
+    else:
+        name = path.name.lower()
+        if name.endswith(PARQUET_SUFFIXES):
+            table, info = _read_parquet_file(path), SourceInfo(str(path), "parquet", path.stat().st_size)
+        elif name.endswith(CSV_SUFFIXES):
+            table, info = _read_csv(path)
+        else:
+            raise DataError(
+                f"{path}: unsupported file type '{path.suffix}'; give a .csv/.tsv/.txt file, a .parquet file "
+                "or a folder of Parquet parts"
+            )
+    return normalize_table(table, str(path)), info
+
+
+def table_from_pandas(df: pd.DataFrame) -> pa.Table:
+    """Convert a user's DataFrame with the same checks as a file."""
+    names = [str(c) for c in df.columns]
+    _check_names(names, "the DataFrame")
+    try:
+        table = pa.Table.from_pandas(df.set_axis(names, axis=1), preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise DataError(f"the DataFrame has a column of mixed types ({exc}); cast it to one type") from None
+    return normalize_table(table, "the DataFrame")
+
+
+def normalize_table(table: pa.Table, where: str) -> pa.Table:
+    """Decode dictionaries, parse date strings, and refuse empty tables."""
+    if table.num_columns == 0:
+        raise DataError(f"{where} has no columns; give a file with a header row and data")
+    if table.num_rows == 0:
+        raise DataError(f"{where} has a header but no data rows; give a file with at least one row")
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
+    return parse_datetime_strings(table)
+
+
+def _check_names(names: list[str], where: str) -> None:
+    seen: set[str] = set()
+    dups = sorted({n for n in names if n in seen or seen.add(n)})
+    if dups:
+        raise DataError(f"{where} has duplicate column names {dups}; rename them so each column is unique")
+
+
+# ---------------------------------------------------------------- CSV
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    encoding: str
+    delimiter: str
+    header: list[str]
+    newlines_in_values: bool
+
+
+def _read_csv(path: Path) -> tuple[pa.Table, SourceInfo]:
+    size = path.stat().st_size
+    with pa.input_stream(str(path)) as stream:  # decompresses .gz transparently
+        sample = stream.read(SAMPLE_BYTES)
+    dialect = _sniff(sample, path)
+    table = _pyarrow_read(path, dialect)
+    if dialect.encoding.startswith("utf-8") and any(pa.types.is_binary(f.type) for f in table.schema):
+        # pyarrow keeps bytes that are not UTF-8 as binary; such a file is Latin-1 (or Windows-1252).
+        dialect = _Dialect("latin-1", dialect.delimiter, dialect.header, dialect.newlines_in_values)
+        table = _pyarrow_read(path, dialect)
+    return table, SourceInfo(str(path), "csv", size, dialect.encoding, dialect.delimiter)
+
+
+def _sniff(sample: bytes, path: Path) -> _Dialect:
+    if not sample.strip():
+        raise DataError(f"{path}: the file is empty; give a CSV with a header row and data")
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in sample:
+        raise DataError(f"{path}: the file is not readable text (binary content or UTF-16/32); re-save it as UTF-8 CSV")
+    encoding = "utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8"
+    try:
+        text = codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+    except UnicodeDecodeError:
+        encoding, text = "latin-1", sample.decode("latin-1")
+    if len(sample) == SAMPLE_BYTES:  # drop the last, probably cut, line
+        text = text[: text.rfind("\n") + 1] or text
+    delimiter = _sniff_delimiter(text)
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    header = [h.strip() for h in rows[0]] if rows else []
+    _check_names(header, str(path))
+    multiline = any("\n" in field or "\r" in field for row in rows for field in row)
+    return _Dialect(encoding, delimiter, header, multiline)
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the sample into the most columns, consistently across rows."""
+    best, best_score = ",", 0.0
+    for delimiter in DELIMITERS:
+        rows = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if r][:50]
+        if not rows or len(rows[0]) < 2:
+            continue
+        consistent = sum(len(r) == len(rows[0]) for r in rows) / len(rows)
+        score = len(rows[0]) * consistent
+        if consistent >= 0.9 and score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _pyarrow_read(path: Path, dialect: _Dialect) -> pa.Table:
+    names = [h or f"unnamed_{i}" for i, h in enumerate(dialect.header)]
+    read = pacsv.ReadOptions(encoding=dialect.encoding, column_names=names or None, skip_rows=1 if names else 0)
+    convert = pacsv.ConvertOptions(strings_can_be_null=True)
+    for multiline in dict.fromkeys((dialect.newlines_in_values, True)):
+        parse = pacsv.ParseOptions(delimiter=dialect.delimiter, newlines_in_values=multiline)
+        try:
+            return pacsv.read_csv(str(path), read_options=read, parse_options=parse, convert_options=convert)
+        except pa.ArrowInvalid as exc:
+            error = exc
+            if "columns, got" not in str(exc):
+                break
+    if "columns, got" in str(error):
+        raise DataError(_ragged_message(path, dialect)) from None
+    raise DataError(f"{path}: cannot be read as CSV ({error}); check that it is a delimited text file") from None
+
+
+def _ragged_message(path: Path, dialect: _Dialect) -> str:
+    """Find the first row whose field count differs from the header, by line number (slow path, errors only)."""
+    with pa.input_stream(str(path)) as raw:
+        handle = io.TextIOWrapper(raw, encoding=dialect.encoding, errors="replace", newline="")
+        reader = csv.reader(handle, delimiter=dialect.delimiter)
+        width = len(next(reader, []))
+        for row in reader:
+            if row and len(row) != width:
+                return (
+                    f"{path}: line {reader.line_num} has {len(row)} fields but the header has {width}; "
+                    "fix that row (a missing quote or an extra delimiter)"
+                )
+    return f"{path}: rows have different numbers of fields than the header; check quoting and delimiters"
+
+
+# ---------------------------------------------------------------- Parquet
+
+
+def _read_parquet_file(path: Path) -> pa.Table:
+    try:
+        return pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataError(f"{path}: not a readable Parquet file ({exc})") from None
+
+
+def _read_parquet_folder(path: Path) -> tuple[pa.Table, SourceInfo]:
+    parts = sorted(
+        p
+        for p in path.rglob("*")
+        if p.is_file() and p.name.lower().endswith(PARQUET_SUFFIXES) and not p.name.startswith((".", "_"))
+    )
+    if not parts:
+        raise DataError(f"{path}: the folder holds no .parquet files; give a CSV, a Parquet file or Parquet parts")
+    try:
+        schemas = [(p, pq.read_schema(p)) for p in parts]
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataError(f"{path}: a part is not a readable Parquet file ({exc})") from None
+    first_path, first = schemas[0]
+    for part, schema in schemas[1:]:
+        if not schema.equals(first, check_metadata=False):
+            raise DataError(
+                f"{path}: Parquet parts disagree: {part.name} has {_schema_text(schema)} but {first_path.name} has "
+                f"{_schema_text(first)}; rewrite the parts with one schema"
+            )
+    table = pads.dataset([str(p) for p in parts], format="parquet").to_table()
+    return table, SourceInfo(str(path), "parquet", sum(p.stat().st_size for p in parts))
+
+
+def _schema_text(schema: pa.Schema) -> str:
+    return "(" + ", ".join(f"{f.name}: {f.type}" for f in schema) + ")"

@@ -1,0 +1,33 @@
+"""A seeded train / validation split, stratified for classification."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from autopilot.errors import TargetError
+
+
+def split_train_validation(
+    y: pd.Series, classification: bool, fraction: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices of the train and validation parts; each class keeps its share in both when classifying."""
+    if not 0 < fraction < 1:
+        raise TargetError(f"validation fraction must be between 0 and 1; got {fraction}")
+    n_classes = y.nunique() if classification else 1
+    if classification:
+        counts = y.value_counts()
+        if counts.min() < 2:
+            raise TargetError(
+                f"class {counts.idxmin()!r} of '{y.name}' has a single row, too few to train and validate on; "
+                "drop that row or collect more"
+            )
+    n_val = max(round(len(y) * fraction), n_classes)
+    if len(y) - n_val < max(n_classes, 2):
+        raise TargetError(f"only {len(y)} rows have a target; give at least 10 rows to train and validate")
+    rows = np.arange(len(y))
+    train, val = train_test_split(
+        rows, test_size=n_val, random_state=seed, stratify=y.to_numpy() if classification else None
+    )
+    return np.sort(train), np.sort(val)

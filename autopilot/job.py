@@ -1,0 +1,215 @@
+"""Runs a job's stages in order. Everything the input can get wrong is checked before the job folder exists."""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from autopilot.candidates import resolve_algorithms
+from autopilot.data import SourceInfo, profile_table, read_table, split_train_validation, table_from_pandas
+from autopilot.errors import ConfigError, NoSuccessfulTrialError
+from autopilot.io import atomic_path, write_json
+from autopilot.leaderboard import build_leaderboard, write_leaderboard
+from autopilot.preprocess import feature_kinds
+from autopilot.problem import Problem, check_target, infer_problem
+from autopilot.reporting import Reporter
+from autopilot.search import DefaultsStrategy, TrialData, make_executor, run_search
+from autopilot.search.runner import MODEL_FILE
+
+DEFAULT_OUTPUT_ROOT = "autopilot-output"
+
+
+@dataclass
+class JobConfig:
+    """What the user asked for; job.json keeps it beside what was resolved from the data."""
+
+    target: str
+    problem_type: str | None = None
+    metric: str | None = None
+    algorithms: list[str] | None = None
+    positive_label: object = None
+    seed: int = 0
+    validation_fraction: float = 0.2
+    parallel_trials: int = 1
+    output: str | None = None
+    job_name: str | None = None
+    overwrite: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Prepared:
+    """The checked input of a job, before anything is written."""
+
+    table: pa.Table
+    source: SourceInfo
+    profile: dict
+    problem: Problem
+    candidates: list[str]
+    train_rows: object
+    validation_rows: object
+    job_dir: Path
+
+
+def prepare(data: str | Path | pd.DataFrame, config: JobConfig) -> Prepared:
+    """Load, profile, infer the problem, pick candidates and split; raises an AutopilotError on bad input."""
+    if isinstance(data, pd.DataFrame):
+        table, source = (
+            table_from_pandas(data),
+            SourceInfo("<DataFrame>", "dataframe", int(data.memory_usage().sum())),
+        )
+    else:
+        table, source = read_table(data)
+    check_target(table, config.target)
+    profile = profile_table(table, config.target, source.bytes)
+    problem = infer_problem(table, config.target, config.problem_type, config.metric, config.positive_label)
+    candidates = resolve_algorithms(config.algorithms, problem.problem_type)
+    table = table.filter(pc.is_valid(table.column(config.target)))
+    y = table.column(config.target).to_pandas().rename(config.target)
+    train, val = split_train_validation(y, problem.is_classification, config.validation_fraction, config.seed)
+    job_dir = _job_dir(config, source)
+    _check_free(job_dir, config.overwrite)
+    feature_kinds(profile, config.target)  # refuses data with no usable feature
+    return Prepared(table, source, profile, problem, candidates, train, val, job_dir)
+
+
+def run_job(data: str | Path | pd.DataFrame, config: JobConfig, reporter: Reporter) -> Path:
+    """Run a whole job and return its folder."""
+    prepared = prepare(data, config)
+    reporter.detected(prepared.source, prepared.profile, prepared.problem)
+    job_dir = _create_folder(prepared.job_dir, config.overwrite)
+    started = time.time()
+    job = {
+        "name": job_dir.name,
+        "status": "running",
+        "started": _now(),
+        "config": asdict(config),
+        "resolved": _resolved(prepared, config),
+        "source": prepared.source.to_dict(),
+        "versions": versions(),
+    }
+    write_json(job_dir / "job.json", job)
+    trial_data = _write_inputs(job_dir, prepared)
+    strategy = DefaultsStrategy(prepared.candidates, config.seed)
+    reporter.training_started(len(prepared.candidates))
+    with make_executor(config.parallel_trials) as executor:
+        results = run_search(strategy, executor, trial_data, config.parallel_trials, reporter.trial_finished)
+    board = build_leaderboard(results, prepared.problem)
+    write_leaderboard(job_dir, board)
+    job.update(finished=_now(), seconds=round(time.time() - started, 3))
+    if not any(r.ok for r in results):
+        write_json(job_dir / "job.json", {**job, "status": "failed"})
+        raise NoSuccessfulTrialError(
+            f"every trial failed (first: {results[0].error}); see {job_dir}/trials/*/error.txt"
+        )
+    write_best(job_dir, board, prepared)
+    write_json(job_dir / "job.json", {**job, "status": "completed", "best_trial": board.iloc[0]["trial"]})
+    reporter.finished(job_dir, board, prepared.problem)
+    return job_dir
+
+
+def write_best(job_dir: Path, board: pd.DataFrame, prepared: Prepared) -> None:
+    """Copy the top trial's pipeline into best/ with a manifest saying what it is and what it needs."""
+    top = board.iloc[0]
+    problem = prepared.problem
+    with atomic_path(job_dir / "best" / MODEL_FILE) as tmp:
+        shutil.copyfile(job_dir / "trials" / top["trial"] / MODEL_FILE, tmp)
+    manifest = {
+        "trial": top["trial"],
+        "candidate": top["candidate"],
+        "params": top["params"],
+        "objective": {"metric": problem.metric, "validation_score": top[problem.metric]},
+        "problem": problem.to_dict(),
+        "required_columns": feature_kinds(prepared.profile, problem.target),
+        "pipeline_file": MODEL_FILE,
+        "versions": versions(),
+        "created": _now(),
+    }
+    write_json(job_dir / "best" / "manifest.json", manifest)
+
+
+def _write_inputs(job_dir: Path, prepared: Prepared) -> TrialData:
+    write_json(job_dir / "profile.json", prepared.profile)
+    write_json(job_dir / "problem.json", prepared.problem.to_dict())
+    paths = {}
+    for name, rows in (("train", prepared.train_rows), ("validation", prepared.validation_rows)):
+        paths[name] = job_dir / "data" / f"{name}.parquet"
+        with atomic_path(paths[name]) as tmp:
+            pq.write_table(prepared.table.take(pa.array(rows)), tmp)
+    return TrialData(
+        str(paths["train"]),
+        str(paths["validation"]),
+        str(job_dir / "trials"),
+        prepared.problem.to_dict(),
+        prepared.profile,
+    )
+
+
+def _job_dir(config: JobConfig, source: SourceInfo) -> Path:
+    if config.output:
+        return Path(config.output)
+    stem = Path(source.path).name.split(".")[0] if source.format != "dataframe" else "dataframe"
+    name = config.job_name or f"{stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    return Path(DEFAULT_OUTPUT_ROOT) / name
+
+
+def _check_free(job_dir: Path, overwrite: bool) -> None:
+    if job_dir.exists() and not job_dir.is_dir():
+        raise ConfigError(f"{job_dir} is a file; choose a folder for --output")
+    if job_dir.exists() and any(job_dir.iterdir()):
+        if not overwrite:
+            raise ConfigError(f"{job_dir} already exists; choose another --output or pass --overwrite to replace it")
+        if not (job_dir / "job.json").exists():
+            raise ConfigError(f"{job_dir} is not empty and is not an autopilot job; refusing to replace it")
+
+
+def _create_folder(job_dir: Path, overwrite: bool) -> Path:
+    _check_free(job_dir, overwrite)
+    if job_dir.exists():
+        shutil.rmtree(job_dir)
+    job_dir.mkdir(parents=True)
+    return job_dir
+
+
+def _resolved(prepared: Prepared, config: JobConfig) -> dict:
+    return {
+        "mode": "defaults",
+        "problem_type": prepared.problem.problem_type,
+        "metric": prepared.problem.metric,
+        "candidates": prepared.candidates,
+        "seed": config.seed,
+        "train_rows": len(prepared.train_rows),
+        "validation_rows": len(prepared.validation_rows),
+        "dropped_rows": prepared.problem.dropped_rows,
+    }
+
+
+def versions() -> dict:
+    import numpy
+    import sklearn
+    import xgboost
+
+    from autopilot import __version__
+
+    return {
+        "autopilot": __version__,
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "pandas": pd.__version__,
+        "pyarrow": pa.__version__,
+        "scikit-learn": sklearn.__version__,
+        "xgboost": xgboost.__version__,
+    }
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,54 @@
+"""leaderboard.csv: one row per trial, ranked by the objective on validation; built from trials/ on disk."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from autopilot.io import atomic_path, read_json
+from autopilot.metrics import METRICS, metrics_for
+from autopilot.problem import Problem
+from autopilot.search.spec import TrialResult
+
+
+def load_results(job_dir: str | Path) -> list[TrialResult]:
+    return [TrialResult.from_dict(read_json(p)) for p in sorted(Path(job_dir, "trials").glob("*/result.json"))]
+
+
+def build_leaderboard(results: list[TrialResult], problem: Problem) -> pd.DataFrame:
+    """Succeeded trials best first, then failed ones; the objective metric comes first after the candidate."""
+    objective = METRICS[problem.metric]
+    others = [m.name for m in metrics_for(problem.problem_type) if m.name != objective.name]
+    rows = [
+        {
+            "trial": r.spec.id,
+            "candidate": r.spec.candidate,
+            objective.name: r.metrics.get(objective.name),
+            **{name: r.metrics.get(name) for name in others},
+            "fit_seconds": round(r.seconds, 3),
+            "status": r.status,
+            "params": json.dumps(r.spec.params, sort_keys=True),
+            "error": r.error or "",
+        }
+        for r in results
+    ]
+    columns = ["trial", "candidate", objective.name, *others, "fit_seconds", "status", "params", "error"]
+    board = pd.DataFrame(rows, columns=columns)
+    board["_failed"] = board["status"] != "succeeded"
+    board = board.sort_values(
+        ["_failed", objective.name, "trial"],
+        ascending=[True, not objective.greater_is_better, True],
+        na_position="last",
+        kind="stable",
+    ).drop(columns="_failed")
+    board.insert(0, "rank", range(1, len(board) + 1))
+    return board.reset_index(drop=True)
+
+
+def write_leaderboard(job_dir: str | Path, board: pd.DataFrame) -> Path:
+    path = Path(job_dir, "leaderboard.csv")
+    with atomic_path(path) as tmp:
+        board.to_csv(tmp, index=False)
+    return path

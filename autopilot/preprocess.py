@@ -1,0 +1,122 @@
+"""Feature pipelines built from a profile: coerce types, impute with indicators, scale, one-hot, dates, TF-IDF."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, RobustScaler
+
+from autopilot.data.types import ColumnKind
+from autopilot.errors import DataError, PredictionError
+
+DATE_PARTS = ("year", "month", "day", "dayofweek", "dayofyear", "hour")
+MISSING_CATEGORY = "__missing__"
+
+
+def feature_kinds(profile: dict, target: str) -> dict[str, str]:
+    """The columns used as features and their kinds: the target, identifiers and constant columns are dropped."""
+    kinds = {
+        c["name"]: c["kind"]
+        for c in profile["column_profiles"]
+        if c["name"] != target and c["kind"] != ColumnKind.IDENTIFIER.value and not c["constant"]
+    }
+    if not kinds:
+        raise DataError("no usable feature columns: every column besides the target is an ID, constant or unsupported")
+    return kinds
+
+
+def build_preprocessor(profile: dict, target: str, one_hot_min_frequency: float = 0.01) -> Pipeline:
+    """A scikit-learn pipeline taking a raw DataFrame to a feature matrix.
+
+    >>> pre = build_preprocessor(profile, "species")  # doctest: +SKIP
+    >>> pre.fit_transform(train_df)  # doctest: +SKIP
+    """
+    kinds = feature_kinds(profile, target)
+    true_values = {c["name"]: c.get("true_value") for c in profile["column_profiles"] if c["name"] in kinds}
+    by_kind = {k.value: [n for n, kind in kinds.items() if kind == k.value] for k in ColumnKind}
+    parts: list[tuple] = []
+    if by_kind["numeric"]:
+        numeric = Pipeline([("impute", _imputer("median")), ("scale", RobustScaler())])
+        parts.append(("numeric", numeric, by_kind["numeric"]))
+    if by_kind["boolean"]:
+        parts.append(("boolean", _imputer("most_frequent"), by_kind["boolean"]))
+    if by_kind["categorical"]:
+        onehot = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=one_hot_min_frequency)
+        impute = SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY, keep_empty_features=True)
+        parts.append(("categorical", Pipeline([("impute", impute), ("onehot", onehot)]), by_kind["categorical"]))
+    if by_kind["datetime"]:
+        dates = Pipeline([("parts", DateParts()), ("impute", _imputer("median")), ("scale", RobustScaler())])
+        parts.append(("datetime", dates, by_kind["datetime"]))
+    for name in by_kind["text"]:
+        tfidf = TfidfVectorizer(max_features=2000, ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
+        parts.append((f"text_{name}", tfidf, name))
+    features = ColumnTransformer(parts, remainder="drop", sparse_threshold=0.3)
+    return Pipeline([("coerce", ColumnCoercer(kinds=kinds, true_values=true_values)), ("features", features)])
+
+
+def _imputer(strategy: str) -> SimpleImputer:
+    return SimpleImputer(strategy=strategy, add_indicator=True, keep_empty_features=True)
+
+
+class ColumnCoercer(TransformerMixin, BaseEstimator):
+    """Cast each feature column to its training kind, so rows read another way (a new CSV) line up.
+
+    Refuses input that lacks a feature column, naming the columns. Unparseable values become missing.
+    """
+
+    def __init__(self, kinds: dict[str, str] | None = None, true_values: dict | None = None) -> None:
+        self.kinds = kinds
+        self.true_values = true_values
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> ColumnCoercer:
+        self.n_features_in_ = len(self.kinds or {})
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        kinds = self.kinds or {}
+        missing = [c for c in kinds if c not in X.columns]
+        if missing:
+            raise PredictionError(f"input lacks column(s) {missing} used by the model; add them (values may be empty)")
+        return pd.DataFrame({name: self._coerce(X[name], kind) for name, kind in kinds.items()}, index=X.index)
+
+    def _coerce(self, s: pd.Series, kind: str) -> pd.Series:
+        if kind == "numeric":
+            return pd.to_numeric(s, errors="coerce").astype("float64")
+        if kind == "boolean":
+            true = (self.true_values or {}).get(s.name, True)
+            text = s.astype("object").map(lambda v: None if pd.isna(v) else str(v).strip().lower())
+            flag = text == str(true).strip().lower()
+            return flag.astype("float64").where(text.notna())
+        if kind == "datetime":
+            parsed = pd.to_datetime(s, errors="coerce", utc=True) if not _is_datetime(s) else s
+            return parsed.dt.tz_convert(None) if getattr(parsed.dt, "tz", None) is not None else parsed
+        if kind == "text":
+            return s.astype("object").map(lambda v: "" if pd.isna(v) else str(v))
+        return s.astype("object").map(lambda v: np.nan if pd.isna(v) else str(v))
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        return np.asarray(list(self.kinds or {}), dtype=object)
+
+
+class DateParts(TransformerMixin, BaseEstimator):
+    """Year, month, day, day of week, day of year and hour of each datetime column (NaN where missing)."""
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> DateParts:
+        self.feature_names_in_ = np.asarray(list(X.columns), dtype=object)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        columns = [getattr(X[c].dt, part).astype("float64") for c in X.columns for part in DATE_PARTS]
+        return np.column_stack([c.to_numpy() for c in columns])
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        return np.asarray([f"{c}_{p}" for c in self.feature_names_in_ for p in DATE_PARTS], dtype=object)
+
+
+def _is_datetime(s: pd.Series) -> bool:
+    return pd.api.types.is_datetime64_any_dtype(s)

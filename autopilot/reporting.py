@@ -1,0 +1,115 @@
+"""What the terminal shows: what was detected, progress while training, the leaderboard, where the job is."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from autopilot.data.load import SourceInfo
+from autopilot.problem import Problem
+from autopilot.search.spec import TrialResult
+
+LEADERBOARD_ROWS = 5
+
+
+class Reporter(Protocol):
+    def detected(self, source: SourceInfo, profile: dict, problem: Problem) -> None: ...
+
+    def training_started(self, n_trials: int) -> None: ...
+
+    def trial_finished(self, result: TrialResult) -> None: ...
+
+    def finished(self, job_dir: Path, board: pd.DataFrame, problem: Problem) -> None: ...
+
+
+class SilentReporter:
+    """Says nothing (``verbose=False``)."""
+
+    def detected(self, source: SourceInfo, profile: dict, problem: Problem) -> None: ...
+
+    def training_started(self, n_trials: int) -> None: ...
+
+    def trial_finished(self, result: TrialResult) -> None: ...
+
+    def finished(self, job_dir: Path, board: pd.DataFrame, problem: Problem) -> None: ...
+
+
+class ConsoleReporter:
+    """Rich output on a terminal, plain lines elsewhere (logs, notebooks)."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(highlight=False)
+        self._progress: Progress | None = None
+
+    def detected(self, source: SourceInfo, profile: dict, problem: Problem) -> None:
+        c = self.console
+        how = f", {source.encoding}, delimiter {source.delimiter!r}" if source.format == "csv" else ""
+        c.print(
+            f"[bold]Read[/] {source.path}: {profile['rows']:,} rows x {profile['columns']} columns "
+            f"({_size(profile['bytes'])}, {source.format}{how})"
+        )
+        kinds = Counter(col["kind"] for col in profile["column_profiles"] if col["name"] != problem.target)
+        c.print("[bold]Columns[/]: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
+        for warning in profile["warnings"]:
+            c.print(f"  [yellow]![/] {warning['message']}")
+        c.print(
+            f"[bold]Problem[/]: {problem.problem_type} ({problem.reason}); objective metric [bold]{problem.metric}[/]"
+        )
+        if problem.problem_type == "binary":
+            c.print(f"  positive label: {problem.positive_label!r} (F1, Precision and Recall score this class)")
+        elif problem.classes:
+            c.print(f"  classes: {', '.join(map(str, problem.classes[:20]))}")
+        if problem.dropped_rows:
+            c.print(f"  [yellow]![/] dropped {problem.dropped_rows:,} rows whose target '{problem.target}' is missing")
+
+    def training_started(self, n_trials: int) -> None:
+        self._progress = Progress(
+            TextColumn("Training"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task("trials", total=n_trials)
+
+    def trial_finished(self, result: TrialResult) -> None:
+        progress = self._progress
+        if progress is None:
+            return
+        if result.ok:
+            scores = ", ".join(f"{k} {v:.4f}" for k, v in list(result.metrics.items())[:3])
+            progress.console.print(f"  [green]done[/] {result.spec.id} in {result.seconds:.1f}s: {scores}")
+        else:
+            progress.console.print(f"  [red]failed[/] {result.spec.id}: {result.error}")
+        progress.advance(self._task)
+
+    def finished(self, job_dir: Path, board: pd.DataFrame, problem: Problem) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+        table = Table(title=f"Leaderboard (validation {problem.metric})")
+        columns = ["rank", "trial", "candidate", problem.metric, "fit_seconds", "status"]
+        for col in columns:
+            table.add_column(col)
+        for _, row in board.head(LEADERBOARD_ROWS).iterrows():
+            table.add_row(*(_cell(row[col]) for col in columns))
+        self.console.print(table)
+        self.console.print(f"[bold]Job folder[/]: {job_dir}")
+
+
+def _cell(value: object) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"

@@ -1,0 +1,69 @@
+"""``run_trial``: fit one candidate on the job's train split and score it on validation. Never raises."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from autopilot.candidates import get_candidate
+from autopilot.io import write_json, write_text
+from autopilot.metrics import score_all
+from autopilot.pipeline import AutopilotPipeline
+from autopilot.preprocess import build_preprocessor
+from autopilot.problem import Problem
+from autopilot.search.spec import FAILED, SUCCEEDED, TrialResult, TrialSpec
+
+MODEL_FILE = "pipeline.joblib"
+
+
+@dataclass(frozen=True)
+class TrialData:
+    """What a trial needs, as paths and small dicts, so it travels cheaply to a worker process or a cluster."""
+
+    train_path: str
+    validation_path: str
+    trials_dir: str
+    problem: dict
+    profile: dict
+
+
+@lru_cache(maxsize=4)
+def _read(path: str) -> pd.DataFrame:
+    return pd.read_parquet(path)
+
+
+def run_trial(spec: TrialSpec, data: TrialData) -> TrialResult:
+    """Train, score and save one trial into ``trials/<id>/``; a failure becomes a result holding its error."""
+    folder = Path(data.trials_dir) / spec.id
+    write_json(folder / "spec.json", spec.to_dict())
+    start = time.perf_counter()
+    try:
+        metrics = _fit_and_score(spec, data, folder)
+        result = TrialResult(spec, SUCCEEDED, metrics, time.perf_counter() - start)
+    except Exception as exc:  # a failing trial must never sink the job; its traceback is kept in error.txt
+        write_text(folder / "error.txt", traceback.format_exc())
+        error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        result = TrialResult(spec, FAILED, {}, time.perf_counter() - start, error)
+    write_json(folder / "result.json", result.to_dict())
+    return result
+
+
+def _fit_and_score(spec: TrialSpec, data: TrialData, folder: Path) -> dict[str, float]:
+    problem = Problem.from_dict(data.problem)
+    train, validation = _read(data.train_path), _read(data.validation_path)
+    model = get_candidate(spec.candidate)(problem_type=problem.problem_type, seed=spec.seed, **spec.params)
+    pipeline = AutopilotPipeline(build_preprocessor(data.profile, problem.target), model, problem)
+    pipeline.fit(train, validation)
+    codes, proba = pipeline.predict_encoded(validation)
+    y_val = pipeline.encode_target(validation[problem.target])
+    metrics = score_all(problem.problem_type, y_val, codes, proba)
+    if not np.isfinite(metrics[problem.metric]):
+        raise ValueError(f"the objective {problem.metric} is not finite on validation")
+    pipeline.save(folder / MODEL_FILE)
+    return metrics
