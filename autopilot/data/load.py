@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
@@ -58,7 +59,7 @@ def read_table(path: str | Path) -> tuple[pa.Table, SourceInfo]:
                 f"{path}: unsupported file type '{path.suffix}'; give a .csv/.tsv/.txt file, a .parquet file "
                 "or a folder of Parquet parts"
             )
-    return normalize_table(table, str(path)), info
+    return normalize_table(table, str(path), nan_is_null=info.format != "csv"), info
 
 
 def table_from_pandas(df: pd.DataFrame) -> pa.Table:
@@ -69,11 +70,12 @@ def table_from_pandas(df: pd.DataFrame) -> pa.Table:
         table = pa.Table.from_pandas(df.set_axis(names, axis=1), preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise DataError(f"the DataFrame has a column of mixed types ({exc}); cast it to one type") from None
-    return normalize_table(table, "the DataFrame")
+    return normalize_table(table, "the DataFrame", nan_is_null=True)
 
 
-def normalize_table(table: pa.Table, where: str) -> pa.Table:
-    """Decode dictionaries, parse date strings, and refuse empty tables."""
+def normalize_table(table: pa.Table, where: str, nan_is_null: bool = False) -> pa.Table:
+    """Decode dictionaries, make float NaN missing (as pandas does; pyarrow's CSV reader already does), parse date
+    strings, and refuse empty tables."""
     if table.num_columns == 0:
         raise DataError(f"{where} has no columns; give a file with a header row and data")
     if table.num_rows == 0:
@@ -81,6 +83,9 @@ def normalize_table(table: pa.Table, where: str) -> pa.Table:
     for i, field in enumerate(table.schema):
         if pa.types.is_dictionary(field.type):
             table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
+        elif nan_is_null and pa.types.is_floating(field.type) and pc.any(pc.is_nan(table.column(i))).as_py():
+            column = table.column(i)
+            table = table.set_column(i, field.name, pc.if_else(pc.is_nan(column), None, column))
     return parse_datetime_strings(table)
 
 
@@ -123,8 +128,8 @@ def _sniff(sample: bytes, path: Path) -> _Dialect:
     encoding = "utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8"
     try:
         text = codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
-    except UnicodeDecodeError:
-        encoding, text = "latin-1", sample.decode("latin-1")
+    except UnicodeDecodeError:  # a BOM is no part of Latin-1 text: drop it so the first name stays clean
+        encoding, text = "latin-1", sample.removeprefix(codecs.BOM_UTF8).decode("latin-1")
     if len(sample) == SAMPLE_BYTES:  # drop the last, probably cut, line
         text = text[: text.rfind("\n") + 1] or text
     delimiter = _sniff_delimiter(text)
@@ -186,6 +191,7 @@ def _ragged_message(path: Path, dialect: _Dialect) -> str:
 
 def _read_parquet_file(path: Path) -> pa.Table:
     try:
+        _check_names(pq.read_schema(path).names, str(path))
         return pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise DataError(f"{path}: not a readable Parquet file ({exc})") from None
@@ -204,6 +210,7 @@ def _read_parquet_folder(path: Path) -> tuple[pa.Table, SourceInfo]:
     except (pa.ArrowInvalid, OSError) as exc:
         raise DataError(f"{path}: a part is not a readable Parquet file ({exc})") from None
     first_path, first = schemas[0]
+    _check_names(first.names, str(first_path))
     for part, schema in schemas[1:]:
         if not schema.equals(first, check_metadata=False):
             raise DataError(

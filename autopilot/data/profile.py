@@ -13,12 +13,14 @@ from autopilot.data.types import ColumnKind, boolean_true_value, classify
 
 TOP_VALUES = 5
 WORD_SAMPLE = 1000
-TARGET_SAMPLE = 100_000
+TARGET_SAMPLE = 50_000
 MOSTLY_MISSING_PCT = 50.0
 HIGH_CARDINALITY = 100
 IMBALANCE_RATIO = 0.1
 LEAK_CORRELATION = 0.98
 LEAK_PURITY = 0.99
+EXACT_DUPLICATE_CHECK = 1_000_000
+NULL_BITS = -0x7A5F3C1D2B4E6F01  # the pattern a missing integer or date hashes as
 
 
 def profile_table(table: pa.Table, target: str | None = None, file_bytes: int | None = None) -> dict:
@@ -28,9 +30,15 @@ def profile_table(table: pa.Table, target: str | None = None, file_bytes: int | 
     >>> profile_table(pa.table({"x": [1, 2, 2]}))["columns"][0]["unique"]
     2
     """
-    columns = [_column_profile(name, table.column(name)) for name in table.column_names]
+    columns = []
+    row_hash = np.zeros(table.num_rows, dtype=np.uint64)
+    for position, name in enumerate(table.column_names):
+        profile, bits = _column_profile(name, table.column(name))
+        columns.append(profile)
+        if bits is not None:
+            _mix_into(row_hash, bits, position)
     warnings = [w for c in columns for w in _column_warnings(c, target)]
-    duplicates = _duplicate_rows(table)
+    duplicates = _duplicate_rows(table, row_hash)
     if duplicates:
         pct = 100 * duplicates / table.num_rows
         warnings.append(_warning(None, "duplicate_rows", f"{duplicates} rows ({pct:.1f}%) repeat an earlier row"))
@@ -48,23 +56,21 @@ def profile_table(table: pa.Table, target: str | None = None, file_bytes: int | 
     }
 
 
-def _column_profile(name: str, column: pa.ChunkedArray) -> dict:
+def _column_profile(name: str, column: pa.ChunkedArray) -> tuple[dict, np.ndarray | None]:
+    """A column's statistics and kind, plus its values as uint64 bits for the duplicate-row hash."""
+    column = _nan_as_missing(column)
     dtype, rows = column.type, len(column)
     stats: dict = {"count": rows - column.null_count}
+    bits: np.ndarray | None = None
     if pa.types.is_string(dtype) or pa.types.is_large_string(dtype) or pa.types.is_boolean(dtype):
-        counts = pc.value_counts(column.drop_null())
-        order = np.argsort(-counts.field("counts").to_numpy(), kind="stable")[:TOP_VALUES]
-        values, freq = counts.field("values").to_pylist(), counts.field("counts").to_pylist()
-        stats["unique"] = len(counts)
-        stats["top_values"] = [{"value": _plain(values[i]), "count": freq[i]} for i in order]
-        if not pa.types.is_boolean(dtype):
-            sample = column.drop_null().slice(0, WORD_SAMPLE).to_pylist()
-            stats["mean_words"] = float(np.mean([len(v.split()) for v in sample])) if sample else 0.0
-            stats["true_value"] = boolean_true_value(values) if len(values) == 2 else None
-    else:
-        stats["unique"] = pc.count_distinct(column).as_py() if _hashable(dtype) else None
+        bits = _categorical_stats(column, stats)
+    elif _hashable(dtype):
+        bits = _number_bits(column)
+        stats["unique"] = _count_distinct(column, bits)
         if _numeric_or_temporal(dtype):
             stats.update(_range_stats(column))
+    else:
+        stats["unique"] = None
     kind = classify(name, dtype, {**stats, "unique": stats["unique"] or 0})
     missing = column.null_count
     profile = {
@@ -78,25 +84,92 @@ def _column_profile(name: str, column: pa.ChunkedArray) -> dict:
     }
     if kind is ColumnKind.BOOLEAN and pa.types.is_boolean(dtype):
         profile["true_value"] = True
-    return profile
+    return profile, bits
+
+
+def _categorical_stats(column: pa.ChunkedArray, stats: dict) -> np.ndarray:
+    """Distinct values, top values and (for strings) words per value; returns dictionary codes as row bits."""
+    encoded = pc.dictionary_encode(column.cast(pa.string()) if pa.types.is_boolean(column.type) else column)
+    values = encoded.chunk(0).dictionary.to_pylist() if encoded.num_chunks else []
+    codes = pc.fill_null(pa.chunked_array([c.indices for c in encoded.chunks], pa.int32()), -1).to_numpy()
+    counts = np.bincount(codes[codes >= 0], minlength=len(values))
+    order = np.argsort(-counts, kind="stable")[:TOP_VALUES]
+    stats["unique"] = len(values)
+    stats["top_values"] = [{"value": _top_value(values[i], column.type), "count": int(counts[i])} for i in order]
+    if not pa.types.is_boolean(column.type):
+        sample = column.drop_null().slice(0, WORD_SAMPLE).to_pylist()
+        stats["mean_words"] = float(np.mean([len(v.split()) for v in sample])) if sample else 0.0
+        stats["true_value"] = boolean_true_value(values) if len(values) == 2 else None
+    return codes.astype(np.int64).view(np.uint64)
+
+
+def _nan_as_missing(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Float NaN counts as missing, as in pandas (CSV input has none: pyarrow reads "NaN" as null)."""
+    if pa.types.is_floating(column.type) and column.null_count < len(column) and pc.any(pc.is_nan(column)).as_py():
+        return pc.if_else(pc.is_nan(column), None, column)
+    return column
+
+
+def _number_bits(column: pa.ChunkedArray) -> np.ndarray:
+    """Values as uint64 bit patterns (nulls share one pattern), for hashing rows and counting distinct values."""
+    dtype = column.type
+    if pa.types.is_decimal(dtype):
+        column, dtype = column.cast(pa.float64()), pa.float64()
+    if pa.types.is_floating(dtype):
+        values = column.cast(pa.float64()).to_numpy()  # nulls become NaN
+        return values.view(np.uint64)
+    if pa.types.is_date32(dtype):
+        column = column.cast(pa.int32())
+    as_int = column.cast(pa.int64(), safe=False)  # uint64 past 2**63 wraps, which keeps values distinct
+    return pc.fill_null(as_int, NULL_BITS).to_numpy().view(np.uint64)
+
+
+def _count_distinct(column: pa.ChunkedArray, bits: np.ndarray) -> int:
+    """Distinct non-missing values: a bitmap for integers in a small range, else a hash (pandas is fastest)."""
+    if pa.types.is_floating(column.type) or pa.types.is_decimal(column.type):
+        return int(pd.Series(bits.view(np.float64)).nunique())
+    values = bits.view(np.int64)
+    if column.null_count:
+        values = values[pc.is_valid(column).to_numpy(zero_copy_only=False)]
+    if len(values) == 0:
+        return 0
+    low, high = int(values.min()), int(values.max())
+    if high - low < max(4 * len(values), 1 << 16):
+        return int(np.count_nonzero(np.bincount(values - low)))
+    return int(pd.Series(values).nunique())
 
 
 def _range_stats(column: pa.ChunkedArray) -> dict:
+    if pa.types.is_decimal(column.type):
+        column = column.cast(pa.float64())
     bounds = pc.min_max(column)
     out = {"min": _plain(bounds["min"].as_py()), "max": _plain(bounds["max"].as_py())}
-    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type) or pa.types.is_decimal(column.type):
-        numbers = column.cast(pa.float64()) if pa.types.is_decimal(column.type) else column
-        out["mean"] = _plain(pc.mean(numbers).as_py())
-        out["std"] = _plain(pc.stddev(numbers, ddof=1).as_py())
+    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+        out["mean"] = _plain(pc.mean(column).as_py())
+        out["std"] = _plain(pc.stddev(column, ddof=1).as_py())
     return out
 
 
-def _duplicate_rows(table: pa.Table) -> int:
-    hashable = [n for n in table.column_names if _hashable(table.schema.field(n).type)]
-    if not hashable:
+def _duplicate_rows(table: pa.Table, row_hash: np.ndarray) -> int:
+    """Rows equal to an earlier row. Rows whose 64-bit hash repeats are compared exactly with a group-by, so a hash
+    collision never counts; past ``EXACT_DUPLICATE_CHECK`` candidate rows the hash alone decides."""
+    repeated = pd.Series(row_hash).duplicated(keep=False).to_numpy()
+    candidates = np.flatnonzero(repeated)
+    if len(candidates) == 0:
         return 0
-    groups = table.select(hashable).group_by(hashable, use_threads=True).aggregate([]).num_rows
-    return table.num_rows - groups
+    if len(candidates) > EXACT_DUPLICATE_CHECK:
+        return int(table.num_rows - pd.Series(row_hash).nunique())
+    names = [n for n in table.column_names if _hashable(table.schema.field(n).type)]
+    subset = table.select(names).take(pa.array(candidates))
+    return len(candidates) - subset.group_by(names, use_threads=False).aggregate([]).num_rows
+
+
+def _mix_into(row_hash: np.ndarray, bits: np.ndarray, position: int) -> None:
+    """Add one column's bits into the row hash, in place (multiply-xorshift with a per-column odd constant)."""
+    mixed = bits ^ (bits >> np.uint64(31))
+    mixed *= np.uint64((0x9E3779B97F4A7C15 + 2 * position * 0xBF58476D1CE4E5B9) % (1 << 64) | 1)
+    mixed ^= mixed >> np.uint64(29)
+    row_hash += mixed
 
 
 def _column_warnings(col: dict, target: str | None) -> list[dict]:
@@ -152,7 +225,8 @@ def _leak_reason(x: pd.Series, y: pd.Series, y_num: pd.Series | None, class_like
             return f"correlation with the target is {corr:.3f}"
     known = x.notna()
     if class_like and 2 <= x.nunique() <= 50 and known.sum() > 0:
-        purity = y[known].groupby(x[known], observed=True).agg(lambda s: s.value_counts().iloc[0]).sum() / known.sum()
+        pairs = pd.DataFrame({"x": x[known], "y": y[known]}).groupby(["x", "y"], observed=True).size()
+        purity = pairs.groupby(level=0).max().sum() / known.sum()
         if purity >= LEAK_PURITY:
             return f"its value determines the target on {100 * purity:.1f}% of rows"
     return None
@@ -187,6 +261,10 @@ def _hashable(dtype: pa.DataType) -> bool:
 def _numeric_or_temporal(dtype: pa.DataType) -> bool:
     numeric = pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype)
     return numeric or pa.types.is_timestamp(dtype) or pa.types.is_date(dtype)
+
+
+def _top_value(value: object, dtype: pa.DataType) -> object:
+    return value == "true" if pa.types.is_boolean(dtype) else _plain(value)
 
 
 def _plain(value: object) -> object:

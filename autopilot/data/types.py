@@ -24,13 +24,8 @@ import pyarrow.compute as pc
 BOOLEAN_PAIRS = [("true", "false"), ("yes", "no"), ("y", "n"), ("t", "f")]
 ID_NAME = re.compile(r"(^|[_\s.-])(id|uuid|guid|key|identifier)$|^id[_\s]|^(uuid|guid)$", re.IGNORECASE)
 DATE_FORMATS = [
-    "%m/%d/%Y",
-    "%d/%m/%Y",
-    "%Y/%m/%d",
-    "%d.%m.%Y",
-    "%m/%d/%Y %H:%M",
-    "%d-%b-%Y",
-    "%Y%m%d %H:%M:%S",
+    "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%m/%d/%Y", "%d/%m/%Y", "%Y/%m/%d",
+    "%d.%m.%Y", "%m/%d/%Y %H:%M", "%d-%b-%Y",
 ]
 DATE_LOOK = re.compile(r"^\d{1,4}[/.\-]\w{1,3}[/.\-]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?)?$")
 
@@ -77,9 +72,10 @@ def classify(name: str, dtype: pa.DataType, stats: dict) -> ColumnKind:
 
 
 def parse_datetime_strings(table: pa.Table) -> pa.Table:
-    """Turn string columns whose values are dates in a common non-ISO format into timestamps."""
+    """Turn string columns whose values are dates in a common format into timestamps (pyarrow's CSV reader does
+    ISO dates itself; DataFrames and Parquet files need this)."""
     for i, field in enumerate(table.schema):
-        if not pa.types.is_string(field.type):
+        if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
             continue
         sample = table.column(i).drop_null().slice(0, 200).to_pylist()
         if not sample or not all(DATE_LOOK.match(v.strip()) for v in sample):

@@ -1,0 +1,316 @@
+"""The Candidate contract, run against every registered algorithm, and resolve_algorithms."""
+
+from __future__ import annotations
+
+import inspect
+
+import joblib
+import numpy as np
+import pytest
+from optuna.distributions import BaseDistribution
+from sklearn.base import clone
+
+import autopilot.candidates
+from autopilot.candidates import REGISTRY, Candidate, get_candidate, resolve_algorithms
+from autopilot.errors import ConfigError
+from autopilot.metrics import BINARY, MULTICLASS, REGRESSION
+
+N_TRAIN, N_VAL, N_FEATURES = 240, 80, 5
+# keeps boosted candidates quick, one thread so a busy machine does not stall OpenMP; ignored where not a parameter
+FAST = {"num_round": 40, "n_jobs": 1}
+
+CASES = [
+    (key, pt)
+    for key in sorted(REGISTRY)
+    for pt in (BINARY, MULTICLASS, REGRESSION)
+    if pt in REGISTRY[key].problem_types
+]
+CASE_IDS = [f"{key}-{pt}" for key, pt in CASES]
+
+
+def _init_params(cls: type) -> set[str]:
+    return {n for n in inspect.signature(cls.__init__).parameters if n != "self"}
+
+
+def _make(key: str, problem_type: str, **kw: object) -> Candidate:
+    cls = REGISTRY[key]
+    params = {k: v for k, v in {**FAST, **kw}.items() if k in _init_params(cls)}
+    return cls(problem_type=problem_type, **params)
+
+
+def _data(problem_type: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Learnable toy data: the label depends on the first two features."""
+    rng = np.random.default_rng(seed)
+    n = N_TRAIN + N_VAL
+    X = rng.normal(size=(n, N_FEATURES))
+    signal = 2.0 * X[:, 0] - 1.5 * X[:, 1]
+    if problem_type == REGRESSION:
+        y = signal + 0.1 * rng.normal(size=n)
+    elif problem_type == BINARY:
+        y = (signal > 0).astype(int)
+    else:
+        y = np.digitize(signal, [-1.0, 1.0]).astype(int)  # 3 classes
+    return X[:N_TRAIN], y[:N_TRAIN], X[N_TRAIN:], y[N_TRAIN:]
+
+
+def _n_classes(problem_type: str) -> int:
+    return {BINARY: 2, MULTICLASS: 3}.get(problem_type, 0)
+
+
+def test_registry_not_empty_and_keyed() -> None:
+    assert "xgboost" in REGISTRY
+    for key, cls in REGISTRY.items():
+        assert issubclass(cls, Candidate)
+        assert cls.key == key
+        assert cls.problem_types
+        assert set(cls.problem_types) <= {BINARY, MULTICLASS, REGRESSION}
+        assert get_candidate(key) is cls
+    assert autopilot.candidates.REGISTRY is REGISTRY
+
+
+def test_get_candidate_unknown() -> None:
+    with pytest.raises(ConfigError, match="registered"):
+        get_candidate("no-such-model")
+
+
+@pytest.mark.parametrize("key", sorted(REGISTRY))
+def test_init_takes_problem_type_and_seed_with_defaults(key: str) -> None:
+    cls = REGISTRY[key]
+    params = inspect.signature(cls.__init__).parameters
+    assert "problem_type" in params
+    assert "seed" in params
+    for name, p in params.items():
+        if name != "self":
+            assert p.default is not inspect.Parameter.empty, name
+    cls()  # every hyperparameter defaulted
+
+
+@pytest.mark.parametrize(("key", "problem_type"), CASES, ids=CASE_IDS)
+def test_fit_predict_shapes(key: str, problem_type: str) -> None:
+    X, y, X_test, _ = _data(problem_type)
+    model = _make(key, problem_type)
+    assert model.fit(X, y) is model
+    pred = np.asarray(model.predict(X_test))
+    assert pred.shape == (len(X_test),)
+    if problem_type != REGRESSION:
+        assert set(np.unique(pred)) <= set(range(_n_classes(problem_type)))
+    else:
+        assert np.issubdtype(pred.dtype, np.floating)
+        assert np.isfinite(pred).all()
+
+
+@pytest.mark.parametrize(("key", "problem_type"), [c for c in CASES if c[1] != REGRESSION])
+def test_predict_proba_rows_sum_to_one(key: str, problem_type: str) -> None:
+    X, y, X_test, _ = _data(problem_type)
+    model = _make(key, problem_type).fit(X, y)
+    proba = np.asarray(model.predict_proba(X_test))
+    k = _n_classes(problem_type)
+    assert proba.shape == (len(X_test), k)
+    assert (proba >= 0).all()
+    assert (proba <= 1).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(np.asarray(model.predict(X_test)), proba.argmax(axis=1))
+
+
+@pytest.mark.parametrize(("key", "problem_type"), CASES, ids=CASE_IDS)
+def test_save_load_round_trip(key: str, problem_type: str, tmp_path: object) -> None:
+    X, y, X_test, _ = _data(problem_type)
+    model = _make(key, problem_type).fit(X, y)
+    path = tmp_path / f"{key}.joblib"
+    joblib.dump(model, path)
+    loaded = joblib.load(path)
+    assert type(loaded) is type(model)
+    assert loaded.get_params() == model.get_params()
+    np.testing.assert_array_equal(np.asarray(loaded.predict(X_test)), np.asarray(model.predict(X_test)))
+    if problem_type != REGRESSION:
+        np.testing.assert_array_equal(np.asarray(loaded.predict_proba(X_test)), np.asarray(model.predict_proba(X_test)))
+
+
+@pytest.mark.parametrize(("key", "problem_type"), CASES, ids=CASE_IDS)
+def test_same_seed_same_predictions(key: str, problem_type: str) -> None:
+    X, y, X_test, _ = _data(problem_type)
+    kw = {"subsample": 0.7, "colsample_bytree": 0.7}  # randomness that the seed must fix, where supported
+    a = _make(key, problem_type, seed=3, **kw).fit(X, y)
+    b = _make(key, problem_type, seed=3, **kw).fit(X, y)
+    out = a.predict_proba if problem_type != REGRESSION else a.predict
+    out_b = b.predict_proba if problem_type != REGRESSION else b.predict
+    np.testing.assert_array_equal(np.asarray(out(X_test)), np.asarray(out_b(X_test)))
+
+
+@pytest.mark.parametrize(("key", "problem_type"), CASES, ids=CASE_IDS)
+def test_clone_and_get_params(key: str, problem_type: str) -> None:
+    model = _make(key, problem_type, seed=7)
+    params = model.get_params()
+    assert set(params) == _init_params(type(model))
+    assert params["problem_type"] == problem_type
+    assert params["seed"] == 7
+    copy = clone(model)
+    assert type(copy) is type(model)
+    assert copy is not model
+    assert copy.get_params() == params
+    X, y, X_test, _ = _data(problem_type)
+    copy.fit(X, y)
+    assert not hasattr(model, "booster_")  # fitting the clone leaves the original unfitted
+    assert np.asarray(copy.predict(X_test)).shape == (len(X_test),)
+
+
+@pytest.mark.parametrize("key", sorted(REGISTRY))
+def test_set_params_round_trip(key: str) -> None:
+    model = REGISTRY[key]()
+    model.set_params(seed=11)
+    assert model.get_params()["seed"] == 11
+
+
+@pytest.mark.parametrize("key", sorted(REGISTRY))
+def test_search_space_names_are_init_params(key: str) -> None:
+    cls = REGISTRY[key]
+    space = cls.search_space(profile={})
+    assert isinstance(space, dict)
+    assert space
+    init = _init_params(cls)
+    for name, dist in space.items():
+        assert isinstance(dist, BaseDistribution), name
+        assert name in init, name
+    assert "problem_type" not in space
+    assert "seed" not in space
+
+
+@pytest.mark.parametrize(("key", "problem_type"), CASES, ids=CASE_IDS)
+def test_search_space_values_are_usable(key: str, problem_type: str) -> None:
+    """A model built from the low end of every range fits and predicts."""
+    cls = REGISTRY[key]
+    space = cls.search_space(profile={})
+    params = {}
+    for name, dist in space.items():
+        if hasattr(dist, "low"):
+            params[name] = dist.low
+        elif hasattr(dist, "choices"):
+            params[name] = dist.choices[0]
+    if "num_round" in params:
+        params["num_round"] = min(params["num_round"], 20)
+    X, y, X_test, _ = _data(problem_type)
+    model = _make(key, problem_type, **params).fit(X, y)
+    assert np.asarray(model.predict(X_test)).shape == (len(X_test),)
+
+
+@pytest.mark.parametrize(("key", "problem_type"), CASES, ids=CASE_IDS)
+def test_fit_with_validation_early_stopping(key: str, problem_type: str) -> None:
+    X, y, X_val, y_val = _data(problem_type)
+    params = {"num_round": 2000, "early_stopping_rounds": 5, "eta": 0.3}
+    model = _make(key, problem_type, **params)
+    model.fit(X, y, X_val=X_val, y_val=y_val)
+    pred = np.asarray(model.predict(X_val))
+    assert pred.shape == (len(X_val),)
+    if hasattr(model, "best_iteration_") and "num_round" in _init_params(type(model)):
+        assert 0 <= model.best_iteration_ < 2000 - 1  # stopped early on this easy problem
+
+
+@pytest.mark.parametrize(("key", "problem_type"), CASES, ids=CASE_IDS)
+def test_beats_constant_baseline(key: str, problem_type: str) -> None:
+    X, y, X_test, y_test = _data(problem_type, seed=1)
+    model = _make(key, problem_type, num_round=100).fit(X, y)
+    pred = np.asarray(model.predict(X_test))
+    if problem_type == REGRESSION:
+        mse = np.mean((pred - y_test) ** 2)
+        baseline = np.mean((np.mean(y) - y_test) ** 2)
+        assert mse < 0.5 * baseline
+    else:
+        accuracy = np.mean(pred == y_test)
+        majority = np.bincount(y).argmax()
+        baseline = np.mean(y_test == majority)
+        assert accuracy > baseline + 0.2
+        assert accuracy > 0.8
+
+
+@pytest.mark.parametrize(("key", "problem_type"), CASES, ids=CASE_IDS)
+def test_predict_is_stable_across_calls(key: str, problem_type: str) -> None:
+    X, y, X_test, _ = _data(problem_type)
+    model = _make(key, problem_type).fit(X, y)
+    np.testing.assert_array_equal(np.asarray(model.predict(X_test)), np.asarray(model.predict(X_test)))
+
+
+# ---------------------------------------------------------------- XGBoost specifics
+
+
+def test_xgboost_lambda_reaches_the_booster() -> None:
+    X, y, X_test, _ = _data(REGRESSION)
+    weak = _make("xgboost", REGRESSION, lambda_=1000.0, num_round=20).fit(X, y)
+    strong = _make("xgboost", REGRESSION, lambda_=0.0, num_round=20).fit(X, y)
+    # heavy L2 shrinks the leaf values, so predictions spread less
+    assert np.std(weak.predict(X_test)) < np.std(strong.predict(X_test))
+
+
+def test_xgboost_seed_changes_a_subsampled_model() -> None:
+    X, y, X_test, _ = _data(REGRESSION)
+    a = _make("xgboost", REGRESSION, seed=1, subsample=0.5, colsample_bytree=0.5).fit(X, y)
+    b = _make("xgboost", REGRESSION, seed=2, subsample=0.5, colsample_bytree=0.5).fit(X, y)
+    assert not np.allclose(a.predict(X_test), b.predict(X_test))
+
+
+def test_xgboost_without_validation_uses_every_round() -> None:
+    X, y, _, _ = _data(BINARY)
+    model = _make("xgboost", BINARY, num_round=25).fit(X, y)
+    assert model.best_iteration_ == 24
+
+
+@pytest.mark.parametrize("problem_type", [BINARY, MULTICLASS, REGRESSION])
+def test_xgboost_early_stopping_predicts_with_best_iteration(problem_type: str) -> None:
+    X, y, X_val, y_val = _data(problem_type)
+    stopped = _make("xgboost", problem_type, num_round=2000, early_stopping_rounds=5, eta=0.3)
+    stopped.fit(X, y, X_val=X_val, y_val=y_val)
+    rounds = stopped.best_iteration_ + 1
+    assert rounds < 2000
+    plain = _make("xgboost", problem_type, num_round=rounds, eta=0.3).fit(X, y)
+    out = "predict" if problem_type == REGRESSION else "predict_proba"
+    np.testing.assert_allclose(getattr(stopped, out)(X_val), getattr(plain, out)(X_val), rtol=1e-6, atol=1e-6)
+
+
+def test_xgboost_multiclass_class_count_from_labels() -> None:
+    X, y, X_test, _ = _data(MULTICLASS)
+    model = _make("xgboost", MULTICLASS).fit(X, y)
+    assert model.n_classes_ == 3
+    assert model.predict_proba(X_test).shape[1] == 3
+
+
+# ---------------------------------------------------------------- resolve_algorithms
+
+
+@pytest.mark.parametrize("problem_type", [BINARY, MULTICLASS, REGRESSION])
+def test_resolve_none_gives_all_registered(problem_type: str) -> None:
+    expected = sorted(k for k, c in REGISTRY.items() if problem_type in c.problem_types)
+    assert resolve_algorithms(None, problem_type) == expected
+    assert resolve_algorithms([], problem_type) == expected
+    assert "xgboost" in expected
+
+
+@pytest.mark.parametrize("name", ["XGBoost", "xgboost", "XGBOOST", " xgboost "])
+def test_resolve_case_insensitive(name: str) -> None:
+    assert resolve_algorithms([name], BINARY) == ["xgboost"]
+
+
+def test_resolve_deduplicates() -> None:
+    assert resolve_algorithms(["xgboost", "XGBoost"], REGRESSION) == ["xgboost"]
+
+
+@pytest.mark.skipif("linear-learner" in REGISTRY, reason="linear-learner is registered now")
+@pytest.mark.parametrize("name", ["linear-learner", "Linear_Learner"])
+def test_resolve_known_but_unavailable(name: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_algorithms([name], BINARY)
+    message = str(info.value)
+    assert "not available" in message
+    assert name in message
+    assert "xgboost" in message
+
+
+def test_resolve_nonsense_name() -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_algorithms(["bogus-forest"], BINARY)
+    assert "unknown algorithm" in str(info.value)
+    assert "bogus-forest" in str(info.value)
+    assert "not available" not in str(info.value)
+
+
+def test_resolve_mixed_list_fails_on_the_bad_name() -> None:
+    with pytest.raises(ConfigError, match="bogus"):
+        resolve_algorithms(["xgboost", "bogus"], MULTICLASS)

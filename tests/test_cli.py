@@ -1,0 +1,108 @@
+"""The command line: a run, predictions, and every bad input as one line, exit code 2, no job folder."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from autopilot.cli import main
+
+DATASETS = Path(__file__).resolve().parents[1] / "datasets"
+PENGUINS = DATASETS / "penguins.csv"
+
+
+def test_run_then_predict(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    job = tmp_path / "job"
+    assert main(["run", str(PENGUINS), "--target", "species", "--output", str(job), "--seed", "1"]) == 0
+    shown = capsys.readouterr().out
+    for words in ["344 rows", "multiclass", "Accuracy", "Leaderboard", "xgboost", str(job)]:
+        assert words in shown
+    rows = pd.read_csv(PENGUINS).drop(columns="species").head(4)
+    rows.to_csv(tmp_path / "new.csv", index=False)
+    out = tmp_path / "pred.csv"
+    assert main(["predict", str(job), str(tmp_path / "new.csv"), "--output", str(out)]) == 0
+    predictions = pd.read_csv(out)
+    assert len(predictions) == 4 and "proba_Gentoo" in predictions.columns
+    assert main(["predict", str(job), str(tmp_path / "new.csv"), "--output", str(out)]) == 2  # exists
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_algorithms_option(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    job = tmp_path / "job"
+    assert main(["run", str(PENGUINS), "--target", "species", "--output", str(job), "--algorithms", "XGBoost"]) == 0
+    capsys.readouterr()
+    code = main(["run", str(PENGUINS), "--target", "species", "--output", str(tmp_path / "j2"),
+                 "--algorithms", "xgboost,linear-learner"])
+    assert code == 2 and "not available" in capsys.readouterr().err
+
+
+def test_predict_refuses_rows_missing_a_column(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    job = tmp_path / "job"
+    main(["run", str(PENGUINS), "--target", "species", "--output", str(job)])
+    pd.read_csv(PENGUINS).drop(columns=["species", "island"]).to_csv(tmp_path / "bad.csv", index=False)
+    assert main(["predict", str(job), str(tmp_path / "bad.csv"), "--output", str(tmp_path / "p.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "island" in err and not (tmp_path / "p.csv").exists()
+
+
+BAD_CASES = [
+    "missing file", "unsupported extension", "empty file", "header only", "ragged rows", "target absent",
+    "target all missing", "single class", "duplicate columns", "unreadable encoding", "parquet parts disagree",
+    "class with one row",
+]
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str, str]]:
+    """name -> (data path, target, words the error must contain)."""
+    parts = tmp / "parts"
+    parts.mkdir()
+    pq.write_table(pa.table({"a": [1, 2], "y": ["p", "q"]}), parts / "part-0.parquet")
+    pq.write_table(pa.table({"a": ["x", "z"], "y": ["p", "q"]}), parts / "part-1.parquet")
+    rows = "".join(f"{i},{'a' if i % 2 else 'b'}\n" for i in range(20))
+    return {
+        "missing file": (tmp / "nope.csv", "y", "no such file"),
+        "unsupported extension": (_write(tmp / "d.xlsx", b"x"), "y", "unsupported file type"),
+        "empty file": (_write(tmp / "e.csv", b""), "y", "empty"),
+        "header only": (_write(tmp / "h.csv", b"a,y\n"), "y", "no data rows"),
+        "ragged rows": (_write(tmp / "r.csv", b"a,y\n1,p\n2,q\n3,p,9\n4,q\n"), "y", "line 4"),
+        "target absent": (_write(tmp / "t.csv", b"a,label\n1,p\n2,q\n"), "lable", "'label'"),
+        "target all missing": (_write(tmp / "m.csv", b"a,y\n1,\n2,\n3,\n"), "y", "entirely missing"),
+        "single class": (_write(tmp / "s.csv", ("a,y\n" + "1,p\n" * 20).encode()), "y", "single value"),
+        "duplicate columns": (_write(tmp / "dup.csv", b"a,a,y\n1,2,p\n"), "y", "duplicate column names"),
+        "unreadable encoding": (_write(tmp / "u.csv", "a,y\n1,p\n".encode("utf-16")), "y", "UTF-8"),
+        "parquet parts disagree": (parts, "y", "part-1.parquet"),
+        "class with one row": (_write(tmp / "c.csv", ("a,y\n" + rows + "5,c\n").encode()), "y", "single row"),
+    }
+
+
+@pytest.mark.parametrize("case", BAD_CASES)
+def test_bad_input_is_one_line_exit_2_and_no_job_folder(tmp_path: Path, capsys, case: str) -> None:
+    data, target, words = _bad_inputs(tmp_path)[case]
+    out = tmp_path / "job"
+    code = main(["run", str(data), "--target", target, "--output", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("autopilot: error: ") and err.count("\n") == 1, err
+    assert words in err, err
+    assert "Traceback" not in err
+    assert not out.exists(), "a bad input must not leave a job folder"
+
+
+def test_real_process_prints_no_traceback(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "autopilot.cli", "run", str(tmp_path / "none.csv"), "--target", "y"],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("autopilot: error:") and "Traceback" not in proc.stderr
