@@ -14,7 +14,7 @@ from sklearn.preprocessing import OneHotEncoder, RobustScaler
 from autopilot.data.types import ColumnKind
 from autopilot.errors import DataError, PredictionError
 
-DATE_PARTS = ("year", "month", "day", "dayofweek", "dayofyear", "hour")
+DATE_PARTS = ("year", "month", "day", "day_of_week", "day_of_year", "hour")
 MISSING_CATEGORY = "__missing__"
 
 

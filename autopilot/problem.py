@@ -21,7 +21,7 @@ from autopilot.metrics import BINARY, CLASSIFICATION, MULTICLASS, REGRESSION, ge
 
 PROBLEM_TYPES = (BINARY, MULTICLASS, REGRESSION)
 MAX_INTEGER_CLASSES = 20
-TRUE_LABELS = {True, *(pair[0] for pair in BOOLEAN_PAIRS), "positive", "pos"}
+TRUE_WORDS = {*(pair[0] for pair in BOOLEAN_PAIRS), "positive", "pos"}
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def _infer_type(values: pa.ChunkedArray, n_distinct: int) -> tuple[str, str]:
 def _override(problem_type: str, values: pa.ChunkedArray, n_distinct: int) -> str:
     if problem_type not in PROBLEM_TYPES:
         raise ConfigError(f"problem type '{problem_type}' is unknown; choose one of {', '.join(PROBLEM_TYPES)}")
-    numeric = pa.types.is_integer(values.type) or pa.types.is_floating(values.type)
+    numeric = pa.types.is_integer(values.type) or pa.types.is_floating(values.type) or pa.types.is_decimal(values.type)
     if problem_type == REGRESSION and not numeric:
         raise ConfigError("problem type regression needs a numeric target; this target holds text")
     if problem_type == BINARY and n_distinct != 2:
@@ -127,8 +127,10 @@ def _positive_label(classes: list, values: pa.ChunkedArray, given: object, targe
         if not match:
             raise ConfigError(f"positive label {given!r} is not a value of '{target}'; its values are {classes}")
         return match[0]
+    if set(classes) == {0, 1}:  # also {False, True}: 1 == True
+        return classes[-1]
     for c in classes:
-        if c in TRUE_LABELS or (isinstance(c, str) and c.strip().lower() in TRUE_LABELS):
+        if isinstance(c, str) and c.strip().lower() in TRUE_WORDS:
             return c
     counts = pc.value_counts(values)
     by_value = dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True))

@@ -62,8 +62,9 @@ def measure(mode: str, path: str) -> dict:
 
 
 def run_child(mode: str, path: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", mode, "--csv", str(path)], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, "--csv", str(path)], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -89,8 +90,10 @@ def main() -> None:
     med = {m: statistics.median(r["seconds"] for r in rs) for m, rs in runs.items()}
     peak = {m: max(r["peak_bytes"] for r in rs) for m, rs in runs.items()}
     for mode in runs:
-        print(f"{mode:10s} median {med[mode]:.2f}s  runs {[round(r['seconds'], 2) for r in runs[mode]]}  "
-              f"peak RSS {peak[mode] / 1e6:.0f} MB ({peak[mode] / size:.2f}x file)")
+        print(
+            f"{mode:10s} median {med[mode]:.2f}s  runs {[round(r['seconds'], 2) for r in runs[mode]]}  "
+            f"peak RSS {peak[mode] / 1e6:.0f} MB ({peak[mode] / size:.2f}x file)"
+        )
     ratio = med["bare"] / med["autopilot"]
     print(f"speed vs bare pyarrow: {100 * ratio:.0f}% (goal >= 75%): {'PASS' if ratio >= 0.75 else 'FAIL'}")
     mem = peak["autopilot"] / size

@@ -37,8 +37,18 @@ def test_algorithms_option(tmp_path: Path, capsys: pytest.CaptureFixture) -> Non
     job = tmp_path / "job"
     assert main(["run", str(PENGUINS), "--target", "species", "--output", str(job), "--algorithms", "XGBoost"]) == 0
     capsys.readouterr()
-    code = main(["run", str(PENGUINS), "--target", "species", "--output", str(tmp_path / "j2"),
-                 "--algorithms", "xgboost,linear-learner"])
+    code = main(
+        [
+            "run",
+            str(PENGUINS),
+            "--target",
+            "species",
+            "--output",
+            str(tmp_path / "j2"),
+            "--algorithms",
+            "xgboost,linear-learner",
+        ]
+    )
     assert code == 2 and "not available" in capsys.readouterr().err
 
 
@@ -52,8 +62,17 @@ def test_predict_refuses_rows_missing_a_column(tmp_path: Path, capsys: pytest.Ca
 
 
 BAD_CASES = [
-    "missing file", "unsupported extension", "empty file", "header only", "ragged rows", "target absent",
-    "target all missing", "single class", "duplicate columns", "unreadable encoding", "parquet parts disagree",
+    "missing file",
+    "unsupported extension",
+    "empty file",
+    "header only",
+    "ragged rows",
+    "target absent",
+    "target all missing",
+    "single class",
+    "duplicate columns",
+    "unreadable encoding",
+    "parquet parts disagree",
     "class with one row",
 ]
 
@@ -102,7 +121,9 @@ def test_bad_input_is_one_line_exit_2_and_no_job_folder(tmp_path: Path, capsys, 
 def test_real_process_prints_no_traceback(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "autopilot.cli", "run", str(tmp_path / "none.csv"), "--target", "y"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("autopilot: error:") and "Traceback" not in proc.stderr

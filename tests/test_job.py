@@ -28,9 +28,18 @@ def penguin_job(tmp_path_factory: pytest.TempPathFactory):
 
 def test_job_folder_has_every_artifact(penguin_job) -> None:
     root = penguin_job.path
-    for name in ["job.json", "profile.json", "problem.json", "leaderboard.csv", "best/pipeline.joblib",
-                 "best/manifest.json", "data/train.parquet", "data/validation.parquet",
-                 "trials/001-xgboost/spec.json", "trials/001-xgboost/result.json"]:
+    for name in [
+        "job.json",
+        "profile.json",
+        "problem.json",
+        "leaderboard.csv",
+        "best/pipeline.joblib",
+        "best/manifest.json",
+        "data/train.parquet",
+        "data/validation.parquet",
+        "trials/001-xgboost/spec.json",
+        "trials/001-xgboost/result.json",
+    ]:
         assert (root / name).is_file(), name
     job = json.loads((root / "job.json").read_text())
     assert job["status"] == "completed"
@@ -41,8 +50,18 @@ def test_job_folder_has_every_artifact(penguin_job) -> None:
 
 def test_leaderboard_columns_and_ranking(penguin_job) -> None:
     board = penguin_job.leaderboard
-    for col in ["rank", "trial", "candidate", "Accuracy", "BalancedAccuracy", "F1macro", "LogLoss", "fit_seconds",
-                "status", "params"]:
+    for col in [
+        "rank",
+        "trial",
+        "candidate",
+        "Accuracy",
+        "BalancedAccuracy",
+        "F1macro",
+        "LogLoss",
+        "fit_seconds",
+        "status",
+        "params",
+    ]:
         assert col in board.columns
     assert list(board.columns[:4]) == ["rank", "trial", "candidate", "Accuracy"]
     assert board.loc[0, "status"] == "succeeded"
@@ -86,8 +105,10 @@ def test_load_job_and_repr(penguin_job) -> None:
 
 
 def test_same_seed_same_results_other_seed_other_split(tmp_path: Path) -> None:
-    runs = [AutoPilot(target="species", seed=s, verbose=False, output=tmp_path / f"r{i}").fit(PENGUINS)
-            for i, s in enumerate([7, 7, 8])]
+    runs = [
+        AutoPilot(target="species", seed=s, verbose=False, output=tmp_path / f"r{i}").fit(PENGUINS)
+        for i, s in enumerate([7, 7, 8])
+    ]
     splits = [pd.read_parquet(r.path / "data" / "validation.parquet") for r in runs]
     pd.testing.assert_frame_equal(splits[0], splits[1])
     assert not splits[0].equals(splits[2])

@@ -175,11 +175,6 @@ def test_decimal_target_inferred_like_numbers() -> None:
     assert infer_problem(pa.table({"x": list(range(50)), "y": fraction}), "y").problem_type == "regression"
 
 
-@pytest.mark.xfail(
-    reason="BUG: _override's numeric check omits decimal types (unlike _infer_type), so overriding a decimal "
-    "target to regression raises ConfigError 'this target holds text'",
-    strict=True,
-)
 def test_override_decimal_target_to_regression() -> None:
     whole = pa.array([decimal.Decimal(i % 5) for i in range(50)], type=pa.decimal128(6, 0))
     problem = infer_problem(pa.table({"x": list(range(50)), "y": whole}), "y", problem_type="regression")
@@ -248,11 +243,6 @@ def test_positive_label_minority_class(values: list, expected: object) -> None:
     assert len(problem.classes) == 2
 
 
-@pytest.mark.xfail(
-    reason="BUG: _positive_label treats integer 1 as a 'true' label because 1 == True in TRUE_LABELS, "
-    "so targets {1, 2} always get positive label 1 instead of the minority class",
-    strict=True,
-)
 def test_positive_label_one_two_takes_minority() -> None:
     problem = infer_problem(_table([1] * 40 + [2] * 10), "y")
     assert problem.positive_label == 2

@@ -24,8 +24,16 @@ import pyarrow.compute as pc
 BOOLEAN_PAIRS = [("true", "false"), ("yes", "no"), ("y", "n"), ("t", "f")]
 ID_NAME = re.compile(r"(^|[_\s.-])(id|uuid|guid|key|identifier)$|^id[_\s]|^(uuid|guid)$", re.IGNORECASE)
 DATE_FORMATS = [
-    "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%m/%d/%Y", "%d/%m/%Y", "%Y/%m/%d",
-    "%d.%m.%Y", "%m/%d/%Y %H:%M", "%d-%b-%Y",
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%Y/%m/%d",
+    "%d.%m.%Y",
+    "%m/%d/%Y %H:%M",
+    "%d-%b-%Y",
 ]
 DATE_LOOK = re.compile(r"^\d{1,4}[/.\-]\w{1,3}[/.\-]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?)?$")
 
