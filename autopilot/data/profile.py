@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
 import pandas as pd
@@ -30,15 +32,10 @@ def profile_table(table: pa.Table, target: str | None = None, file_bytes: int | 
     >>> profile_table(pa.table({"x": [1, 2, 2]}))["columns"][0]["unique"]
     2
     """
-    columns = []
-    row_hash = np.zeros(table.num_rows, dtype=np.uint64)
-    for position, name in enumerate(table.column_names):
-        profile, bits = _column_profile(name, table.column(name))
-        columns.append(profile)
-        if bits is not None:
-            _mix_into(row_hash, bits, position)
+    columns, row_hash = _profile_columns(table)
     warnings = [w for c in columns for w in _column_warnings(c, target)]
-    duplicates = _duplicate_rows(table, row_hash)
+    any_key = any(c["unique"] == table.num_rows for c in columns)  # a fully distinct column rules duplicates out
+    duplicates = 0 if any_key else _duplicate_rows(table, row_hash)
     if duplicates:
         pct = 100 * duplicates / table.num_rows
         warnings.append(_warning(None, "duplicate_rows", f"{duplicates} rows ({pct:.1f}%) repeat an earlier row"))
@@ -54,6 +51,26 @@ def profile_table(table: pa.Table, target: str | None = None, file_bytes: int | 
         "column_profiles": columns,
         "warnings": warnings,
     }
+
+
+def _profile_columns(table: pa.Table) -> tuple[list[dict], np.ndarray]:
+    """Profile columns on all cores (the hash kernels release the GIL), folding each column into the row hash as it
+    finishes so that only a few columns' arrays are alive at once."""
+    profiles: list[dict] = [{} for _ in table.column_names]
+    row_hash = np.zeros(table.num_rows, dtype=np.uint64)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        jobs = {pool.submit(_column_job, i, name, table.column(name)): i for i, name in enumerate(table.column_names)}
+        for job in as_completed(jobs):
+            profile, mixed = job.result()
+            profiles[jobs[job]] = profile
+            if mixed is not None:
+                row_hash += mixed
+    return profiles, row_hash
+
+
+def _column_job(position: int, name: str, column: pa.ChunkedArray) -> tuple[dict, np.ndarray | None]:
+    profile, bits = _column_profile(name, column)
+    return profile, None if bits is None else _mixed(bits, position)
 
 
 def _column_profile(name: str, column: pa.ChunkedArray) -> tuple[dict, np.ndarray | None]:
@@ -127,7 +144,7 @@ def _number_bits(column: pa.ChunkedArray) -> np.ndarray:
 def _count_distinct(column: pa.ChunkedArray, bits: np.ndarray) -> int:
     """Distinct non-missing values: a bitmap for integers in a small range, else a hash (pandas is fastest)."""
     if pa.types.is_floating(column.type) or pa.types.is_decimal(column.type):
-        return int(pd.Series(bits.view(np.float64)).nunique())
+        return len(pd.unique(bits.view(np.float64))) - (1 if column.null_count else 0)  # nulls are one NaN
     values = bits.view(np.int64)
     if column.null_count:
         values = values[pc.is_valid(column).to_numpy(zero_copy_only=False)]
@@ -136,7 +153,7 @@ def _count_distinct(column: pa.ChunkedArray, bits: np.ndarray) -> int:
     low, high = int(values.min()), int(values.max())
     if high - low < max(4 * len(values), 1 << 16):
         return int(np.count_nonzero(np.bincount(values - low)))
-    return int(pd.Series(values).nunique())
+    return len(pd.unique(values))
 
 
 def _range_stats(column: pa.ChunkedArray) -> dict:
@@ -153,23 +170,22 @@ def _range_stats(column: pa.ChunkedArray) -> dict:
 def _duplicate_rows(table: pa.Table, row_hash: np.ndarray) -> int:
     """Rows equal to an earlier row. Rows whose 64-bit hash repeats are compared exactly with a group-by, so a hash
     collision never counts; past ``EXACT_DUPLICATE_CHECK`` candidate rows the hash alone decides."""
-    repeated = pd.Series(row_hash).duplicated(keep=False).to_numpy()
-    candidates = np.flatnonzero(repeated)
-    if len(candidates) == 0:
+    if len(pd.unique(row_hash)) == table.num_rows:
         return 0
+    candidates = np.flatnonzero(pd.Series(row_hash).duplicated(keep=False).to_numpy())
     if len(candidates) > EXACT_DUPLICATE_CHECK:
-        return int(table.num_rows - pd.Series(row_hash).nunique())
+        return int(table.num_rows - len(pd.unique(row_hash)))
     names = [n for n in table.column_names if _hashable(table.schema.field(n).type)]
     subset = table.select(names).take(pa.array(candidates))
     return len(candidates) - subset.group_by(names, use_threads=False).aggregate([]).num_rows
 
 
-def _mix_into(row_hash: np.ndarray, bits: np.ndarray, position: int) -> None:
-    """Add one column's bits into the row hash, in place (multiply-xorshift with a per-column odd constant)."""
+def _mixed(bits: np.ndarray, position: int) -> np.ndarray:
+    """One column's bits scrambled for the row hash (multiply-xorshift with a per-column odd constant)."""
     mixed = bits ^ (bits >> np.uint64(31))
     mixed *= np.uint64((0x9E3779B97F4A7C15 + 2 * position * 0xBF58476D1CE4E5B9) % (1 << 64) | 1)
     mixed ^= mixed >> np.uint64(29)
-    row_hash += mixed
+    return mixed
 
 
 def _column_warnings(col: dict, target: str | None) -> list[dict]:
