@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import shutil
 import time
@@ -126,7 +127,7 @@ def write_best(job_dir: Path, board: pd.DataFrame, prepared: Prepared) -> None:
     manifest = {
         "trial": top["trial"],
         "candidate": top["candidate"],
-        "params": top["params"],
+        "params": json.loads(top["params"]),
         "objective": {"metric": problem.metric, "validation_score": top[problem.metric]},
         "problem": problem.to_dict(),
         "required_columns": feature_kinds(prepared.profile, problem.target),

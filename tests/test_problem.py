@@ -1,4 +1,4 @@
-"""Problem type inference, objective metric, positive label, target checks and the train/validation split."""
+"""Problem type inference, objective metric, positive label and target checks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from autopilot.data.split import split_train_validation
 from autopilot.errors import ConfigError, TargetError
 from autopilot.metrics import METRICS, metrics_for
 from autopilot.problem import Problem, infer_problem
@@ -332,87 +331,3 @@ def test_target_errors_are_data_errors() -> None:
         infer_problem(_table(["a"] * 5), "y")
     with pytest.raises(AutopilotError):
         infer_problem(_table(["a", "b"] * 5), "y", metric="bogus")
-
-
-# ---------------------------------------------------------------- split
-
-
-def _labels(seed: int = 0, n: int = 200) -> pd.Series:
-    rng = np.random.default_rng(seed)
-    return pd.Series(rng.choice(["a", "b", "c"], size=n, p=[0.6, 0.3, 0.1]), name="y")
-
-
-def test_split_disjoint_and_covering() -> None:
-    y = _labels()
-    train, val = split_train_validation(y, classification=True, fraction=0.2, seed=0)
-    assert len(np.intersect1d(train, val)) == 0
-    assert np.array_equal(np.sort(np.concatenate([train, val])), np.arange(len(y)))
-    assert len(val) == round(0.2 * len(y))
-
-
-def test_split_regression_disjoint_and_covering() -> None:
-    y = pd.Series(np.random.default_rng(1).normal(size=150), name="y")
-    train, val = split_train_validation(y, classification=False, fraction=0.3, seed=3)
-    assert len(np.intersect1d(train, val)) == 0
-    assert np.array_equal(np.sort(np.concatenate([train, val])), np.arange(len(y)))
-    assert len(val) == 45
-
-
-def test_split_positions_not_index_labels() -> None:
-    y = _labels(2, 100)
-    y.index = np.arange(1000, 1100)
-    train, val = split_train_validation(y, classification=True, fraction=0.25, seed=0)
-    assert np.array_equal(np.sort(np.concatenate([train, val])), np.arange(100))
-
-
-@pytest.mark.parametrize("fraction", [0.1, 0.2, 0.35])
-def test_split_stratified(fraction: float) -> None:
-    y = _labels(3, 300)
-    train, val = split_train_validation(y, classification=True, fraction=fraction, seed=7)
-    counts = y.value_counts()
-    val_counts = y.iloc[val].value_counts()
-    train_counts = y.iloc[train].value_counts()
-    for cls, n in counts.items():
-        expected_val = n * len(val) / len(y)
-        assert abs(val_counts.get(cls, 0) - expected_val) <= 1
-        assert abs(train_counts.get(cls, 0) - (n - expected_val)) <= 1
-
-
-def test_split_same_seed_same_split() -> None:
-    y = _labels()
-    a = split_train_validation(y, classification=True, fraction=0.2, seed=11)
-    b = split_train_validation(y, classification=True, fraction=0.2, seed=11)
-    assert np.array_equal(a[0], b[0])
-    assert np.array_equal(a[1], b[1])
-
-
-def test_split_different_seed_different_split() -> None:
-    y = _labels()
-    _, val_a = split_train_validation(y, classification=True, fraction=0.2, seed=1)
-    _, val_b = split_train_validation(y, classification=True, fraction=0.2, seed=2)
-    assert not np.array_equal(val_a, val_b)
-
-
-def test_split_single_row_class_refused() -> None:
-    y = pd.Series(["a"] * 30 + ["b"] * 30 + ["lonely"], name="y")
-    with pytest.raises(TargetError) as info:
-        split_train_validation(y, classification=True, fraction=0.2, seed=0)
-    assert "lonely" in str(info.value)
-
-
-def test_split_single_row_value_fine_for_regression() -> None:
-    y = pd.Series([1.0] * 30 + [2.0] * 30 + [99.0], name="y")
-    train, val = split_train_validation(y, classification=False, fraction=0.2, seed=0)
-    assert len(train) + len(val) == 61
-
-
-@pytest.mark.parametrize("fraction", [0.0, 1.0, -0.1, 1.5])
-def test_split_bad_fraction(fraction: float) -> None:
-    with pytest.raises(TargetError):
-        split_train_validation(_labels(), classification=True, fraction=fraction, seed=0)
-
-
-def test_split_too_few_rows() -> None:
-    y = pd.Series(["a", "a", "b", "b", "c", "c"], name="y")
-    with pytest.raises(TargetError):
-        split_train_validation(y, classification=True, fraction=0.6, seed=0)
