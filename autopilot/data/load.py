@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
+import ctypes
+import ctypes.util
 import io
 import os
 from dataclasses import asdict, dataclass
@@ -120,7 +123,15 @@ def _read_csv(path: Path) -> tuple[pa.Table, SourceInfo]:
         # pyarrow keeps bytes that are not UTF-8 as binary; such a file is Latin-1 (or Windows-1252).
         dialect = _Dialect("latin-1", dialect.delimiter, dialect.header, dialect.newlines_in_values)
         table = _pyarrow_read(path, dialect)
+    _release_free_memory()
     return table, SourceInfo(str(path), "csv", size, dialect.encoding, dialect.delimiter)
+
+
+def _release_free_memory() -> None:
+    """Hand the parser's freed buffers back to the OS (glibc keeps them otherwise: ~1 GB on a 500 MB CSV), so the
+    steps after loading reuse memory instead of growing the process. A no-op where glibc is absent."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
 
 def _sniff(sample: bytes, path: Path) -> _Dialect:
