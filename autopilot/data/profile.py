@@ -74,8 +74,9 @@ def _column_job(position: int, name: str, column: pa.ChunkedArray) -> tuple[dict
 
 
 def _column_profile(name: str, column: pa.ChunkedArray) -> tuple[dict, np.ndarray | None]:
-    """A column's statistics and kind, plus its values as uint64 bits for the duplicate-row hash."""
-    column = _nan_as_missing(column)
+    """A column's statistics and kind, plus its values as uint64 bits for the duplicate-row hash.
+
+    Float NaN is taken as missing only if the loader made it null (``read_table`` and ``table_from_pandas`` do)."""
     dtype, rows = column.type, len(column)
     stats: dict = {"count": rows - column.null_count}
     bits: np.ndarray | None = None
@@ -118,13 +119,6 @@ def _categorical_stats(column: pa.ChunkedArray, stats: dict) -> np.ndarray:
         stats["mean_words"] = float(np.mean([len(v.split()) for v in sample])) if sample else 0.0
         stats["true_value"] = boolean_true_value(values) if len(values) == 2 else None
     return codes.astype(np.int64).view(np.uint64)
-
-
-def _nan_as_missing(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Float NaN counts as missing, as in pandas (CSV input has none: pyarrow reads "NaN" as null)."""
-    if pa.types.is_floating(column.type) and column.null_count < len(column) and pc.any(pc.is_nan(column)).as_py():
-        return pc.if_else(pc.is_nan(column), None, column)
-    return column
 
 
 def _number_bits(column: pa.ChunkedArray) -> np.ndarray:
@@ -170,11 +164,12 @@ def _range_stats(column: pa.ChunkedArray) -> dict:
 def _duplicate_rows(table: pa.Table, row_hash: np.ndarray) -> int:
     """Rows equal to an earlier row. Rows whose 64-bit hash repeats are compared exactly with a group-by, so a hash
     collision never counts; past ``EXACT_DUPLICATE_CHECK`` candidate rows the hash alone decides."""
-    if len(pd.unique(row_hash)) == table.num_rows:
+    distinct = len(pd.unique(row_hash))
+    if distinct == table.num_rows:
         return 0
     candidates = np.flatnonzero(pd.Series(row_hash).duplicated(keep=False).to_numpy())
     if len(candidates) > EXACT_DUPLICATE_CHECK:
-        return int(table.num_rows - len(pd.unique(row_hash)))
+        return table.num_rows - distinct
     names = [n for n in table.column_names if _hashable(table.schema.field(n).type)]
     subset = table.select(names).take(pa.array(candidates))
     return len(candidates) - subset.group_by(names, use_threads=False).aggregate([]).num_rows

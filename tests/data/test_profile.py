@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from autopilot.data.load import read_table
@@ -142,8 +143,11 @@ def test_boolean_column_profile() -> None:
     assert col["top_values"] == [{"value": True, "count": 3}, {"value": False, "count": 1}]
 
 
-def test_float_nan_values_count_as_missing() -> None:
-    table = pa.table({"x": pa.array([1.0, np.nan, 3.0, np.nan, 5.0], from_pandas=False)})
+def test_float_nan_values_count_as_missing(tmp_path: Path) -> None:
+    # NaN (not null) values, as Spark or pyarrow write them to Parquet; the loader makes them missing.
+    raw = pa.table({"x": pa.array([1.0, np.nan, 3.0, np.nan, 5.0], from_pandas=False)})
+    pq.write_table(raw, tmp_path / "nan.parquet")
+    table, _ = read_table(tmp_path / "nan.parquet")
     col = _column(profile_table(table), "x")
     series = table.to_pandas()["x"]
     assert col["missing"] == int(series.isna().sum()) == 2
