@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from autopilot.errors import TargetError
 
@@ -26,6 +25,8 @@ def split_train_validation(
     n_val = max(round(len(y) * fraction), n_classes)
     if len(y) - n_val < max(n_classes, 2):
         raise TargetError(f"only {len(y)} rows have a target; give at least 10 rows to train and validate")
+    from sklearn.model_selection import train_test_split  # imported here so loading data does not pull sklearn
+
     rows = np.arange(len(y))
     train, val = train_test_split(
         rows, test_size=n_val, random_state=seed, stratify=y.to_numpy() if classification else None

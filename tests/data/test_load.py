@@ -338,3 +338,47 @@ def test_table_from_pandas_ok_and_empty() -> None:
     with pytest.raises(DataError) as info:
         table_from_pandas(pd.DataFrame({"a": pd.Series([], dtype="int64")}))
     _assert_one_line_data_error(info, "no data rows")
+
+
+# ------------------------------------------------------------------ types fixed from the sample, for big files
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make a few-kilobyte file count as big, so the typed read (types fixed from the sample) is used."""
+    import autopilot.data.load as load
+
+    monkeypatch.setattr(load, "BLOCK_BYTES", 4096)
+
+
+def _late_change_csv(late_value: str) -> str:
+    rows = [f"{i},{i * 0.5},row{i},2024-01-{1 + i % 28:02d}" for i in range(12_000)]
+    rows.append(f"{late_value},1.5,last,2024-02-01")
+    return "n,x,name,day\n" + "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize(("late", "expected_type"), [("7", pa.int64()), ("2.5", pa.float64()), ("n/a?", pa.string())])
+def test_typed_read_matches_full_inference(
+    tmp_path: Path, small_blocks: None, late: str, expected_type: pa.DataType
+) -> None:
+    import pyarrow.csv as pacsv
+
+    import autopilot.data.load as load
+
+    path = _write(tmp_path / "late_type.csv", _late_change_csv(late))
+    assert path.read_bytes().index(f"\n{late},1.5,last".encode()) > SAMPLE_BYTES  # outside the sample
+    sampled = load._sample_types(path.read_bytes()[:SAMPLE_BYTES], pacsv.ReadOptions(), pacsv.ParseOptions())
+    assert sampled["n"] == pa.int64()
+    table, _ = read_table(path)
+    inferred = pacsv.read_csv(path)
+    assert table.schema.field("n").type == expected_type
+    assert table.column("n").to_pylist() == inferred.column("n").to_pylist()
+    assert table.column("day").type == pa.date32()
+    assert table.num_rows == 12_001
+
+
+def test_typed_read_latin1_byte_after_the_sample(tmp_path: Path, small_blocks: None) -> None:
+    lines = [*_padded_csv_lines(), "café,999"]
+    table, source = read_table(_write(tmp_path / "late.csv", ("\n".join(lines) + "\n").encode("latin-1")))
+    assert source.encoding == "latin-1"
+    assert table.column("name")[-1].as_py() == "café"

@@ -329,3 +329,57 @@ def test_profile_of_csv_with_dates_is_json_serialisable(tmp_path: Path) -> None:
         assert col["kind"] == "datetime"
         assert col["min"].startswith("2026-03-01")
         assert col["max"].startswith("2026-03-25")
+
+
+# ------------------------------------------------------------------ large-column shortcuts
+
+
+@pytest.fixture
+def low_estimate_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scale the distinct-count estimate's thresholds down so a small table takes the estimating path."""
+    import autopilot.data.profile as profile
+
+    monkeypatch.setattr(profile, "ESTIMATE_DISTINCT_ABOVE", 10_000)
+    monkeypatch.setattr(profile, "ESTIMATE_MIN_KEPT", 256)
+
+
+def test_many_float_values_get_a_labelled_close_estimate(low_estimate_thresholds: None) -> None:
+    rng = np.random.default_rng(5)
+    x = np.round(rng.normal(size=120_000), 4)
+    x[rng.choice(len(x), 3000, replace=False)] = np.nan
+    x[:50] = -0.0  # counted as 0.0, as pandas does
+    df = pd.DataFrame({"x": x, "few": rng.choice([0.5, 1.5, 2.5], len(x))})
+    first, second = profile_table(_table(df)), profile_table(_table(df))
+    col = _column(first, "x")
+    exact = df["x"].nunique()
+    assert col["unique_estimated"] is True
+    assert abs(col["unique"] - exact) / exact < 0.05
+    assert _column(second, "x")["unique"] == col["unique"]  # deterministic
+    few = _column(first, "few")
+    assert (few["unique"], few["unique_estimated"]) == (3, False)  # few distinct values: counted exactly
+
+
+def test_floats_under_the_estimate_threshold_are_exact() -> None:
+    df = pd.DataFrame({"x": np.round(np.random.default_rng(1).normal(size=5000), 3)})
+    col = _column(profile_table(_table(df)), "x")
+    assert (col["unique"], col["unique_estimated"]) == (df["x"].nunique(), False)
+
+
+def test_duplicates_that_differ_only_in_a_low_cardinality_column() -> None:
+    """High-cardinality columns are hashed first; rows equal on them but not on a later column are not duplicates."""
+    rng = np.random.default_rng(9)
+    n = 20_000
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "c": rng.choice(["u", "v"], n)})
+    copies = df.sample(3000, random_state=1).copy()
+    twins = df.sample(2000, random_state=2).copy()
+    twins["c"] = np.where(twins["c"] == "u", "v", "u")  # same a and b, other c: not a duplicate
+    both = pd.concat([df, copies, twins, copies.head(500)], ignore_index=True).sample(frac=1, random_state=3)
+    expected = int(both.duplicated().sum())
+    assert expected == 3500
+    assert profile_table(_table(both))["duplicate_rows"] == expected
+
+
+def test_duplicates_with_only_low_cardinality_columns() -> None:
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({k: rng.integers(0, 3, 5000) for k in "pqrs"} | {"t": rng.choice(["x", None], 5000)})
+    assert profile_table(_table(df))["duplicate_rows"] == int(df.duplicated().sum())
