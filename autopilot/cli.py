@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="makes the whole run repeatable (default 0)")
     run.add_argument("--validation-fraction", type=float, default=0.2, help="share of rows kept for ranking")
     run.add_argument("--parallel-trials", type=int, default=1, help="trials trained at once (default 1)")
+    run.add_argument(
+        "--device", choices=["auto", "cpu", "cuda"], default="auto", help="train on the GPU (auto: when torch sees one)"
+    )
     run.add_argument("--output", help="the job folder (default ./autopilot-output/<job-name>)")
     run.add_argument("--job-name", help="name of the job folder under ./autopilot-output")
     run.add_argument("--overwrite", action="store_true", help="replace an existing job folder")
@@ -55,6 +58,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         seed=args.seed,
         validation_fraction=args.validation_fraction,
         parallel_trials=args.parallel_trials,
+        device=args.device,
         output=args.output,
         job_name=args.job_name,
         overwrite=args.overwrite,

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from autopilot.candidates import resolve_algorithms
 from autopilot.data import SourceInfo, profile_table, read_table, split_train_validation, table_from_pandas
+from autopilot.device import check_device, resolve_device
 from autopilot.errors import ConfigError, NoSuccessfulTrialError
 from autopilot.io import atomic_path, write_json
 from autopilot.leaderboard import build_leaderboard, write_leaderboard
@@ -41,6 +42,7 @@ class JobConfig:
     seed: int = 0
     validation_fraction: float = 0.2
     parallel_trials: int = 1
+    device: str = "auto"
     output: str | None = None
     job_name: str | None = None
     overwrite: bool = False
@@ -63,6 +65,7 @@ class Prepared:
 
 def prepare(data: str | Path | pd.DataFrame, config: JobConfig) -> Prepared:
     """Load, profile, infer the problem, pick candidates and split; raises an AutopilotError on bad input."""
+    check_device(config.device)
     if isinstance(data, pd.DataFrame):
         table, source = (
             table_from_pandas(data),
@@ -99,7 +102,7 @@ def run_job(data: str | Path | pd.DataFrame, config: JobConfig, reporter: Report
         "versions": versions(),
     }
     write_json(job_dir / "job.json", job)
-    trial_data = _write_inputs(job_dir, prepared)
+    trial_data = _write_inputs(job_dir, prepared, config)
     strategy = DefaultsStrategy(prepared.candidates, config.seed)
     reporter.training_started(len(prepared.candidates))
     with make_executor(config.parallel_trials) as executor:
@@ -138,7 +141,7 @@ def write_best(job_dir: Path, board: pd.DataFrame, prepared: Prepared) -> None:
     write_json(job_dir / "best" / "manifest.json", manifest)
 
 
-def _write_inputs(job_dir: Path, prepared: Prepared) -> TrialData:
+def _write_inputs(job_dir: Path, prepared: Prepared, config: JobConfig) -> TrialData:
     write_json(job_dir / "profile.json", prepared.profile)
     write_json(job_dir / "problem.json", prepared.problem.to_dict())
     paths = {}
@@ -152,6 +155,7 @@ def _write_inputs(job_dir: Path, prepared: Prepared) -> TrialData:
         str(job_dir / "trials"),
         prepared.problem.to_dict(),
         prepared.profile,
+        resolve_device(config.device),
     )
 
 
@@ -188,6 +192,7 @@ def _resolved(prepared: Prepared, config: JobConfig) -> dict:
         "metric": prepared.problem.metric,
         "candidates": prepared.candidates,
         "seed": config.seed,
+        "device": resolve_device(config.device),
         "train_rows": len(prepared.train_rows),
         "validation_rows": len(prepared.validation_rows),
         "dropped_rows": prepared.problem.dropped_rows,

@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 from autopilot.candidates.base import Candidate
 from autopilot.errors import PredictionError
 from autopilot.io import atomic_path
+from autopilot.preprocess import categorical_cardinalities
 from autopilot.problem import Problem
 
 
@@ -40,11 +41,15 @@ class AutopilotPipeline:
     def fit(self, train: pd.DataFrame, validation: pd.DataFrame | None = None) -> AutopilotPipeline:
         target = self.problem.target
         X = self.preprocessor.fit_transform(train, self.encode_target(train[target]))
+        extra = {}
+        if self.model.categorical_encoding == "ordinal":
+            extra["categorical_cardinalities"] = categorical_cardinalities(self.preprocessor)
+        y = self.encode_target(train[target])
         if validation is None:
-            self.model.fit(X, self.encode_target(train[target]))
+            self.model.fit(X, y, **extra)
         else:
             X_val = self.preprocessor.transform(validation)
-            self.model.fit(X, self.encode_target(train[target]), X_val, self.encode_target(validation[target]))
+            self.model.fit(X, y, X_val, self.encode_target(validation[target]), **extra)
         return self
 
     def transform(self, rows: pd.DataFrame) -> object:

@@ -30,8 +30,13 @@ def feature_kinds(profile: dict, target: str) -> dict[str, str]:
     return kinds
 
 
-def build_preprocessor(profile: dict, target: str, one_hot_min_frequency: float = 0.01) -> Pipeline:
+def build_preprocessor(
+    profile: dict, target: str, one_hot_min_frequency: float = 0.01, categorical_encoding: str = "onehot"
+) -> Pipeline:
     """A scikit-learn pipeline taking a raw DataFrame to a feature matrix.
+
+    ``categorical_encoding="ordinal"`` (for models with embeddings) turns each categorical column into one column of
+    integer codes instead, placed last in a dense matrix: 0 for missing, unseen and rare values, then 1, 2, ...
 
     >>> pre = build_preprocessor(profile, "species")  # doctest: +SKIP
     >>> pre.fit_transform(train_df)  # doctest: +SKIP
@@ -45,7 +50,7 @@ def build_preprocessor(profile: dict, target: str, one_hot_min_frequency: float 
         parts.append(("numeric", numeric, by_kind["numeric"]))
     if by_kind["boolean"]:
         parts.append(("boolean", _imputer("most_frequent"), by_kind["boolean"]))
-    if by_kind["categorical"]:
+    if by_kind["categorical"] and categorical_encoding == "onehot":
         onehot = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=one_hot_min_frequency)
         impute = SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY, keep_empty_features=True)
         parts.append(("categorical", Pipeline([("impute", impute), ("onehot", onehot)]), by_kind["categorical"]))
@@ -55,7 +60,14 @@ def build_preprocessor(profile: dict, target: str, one_hot_min_frequency: float 
     for name in by_kind["text"]:
         tfidf = TfidfVectorizer(max_features=2000, ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
         parts.append((f"text_{name}", tfidf, name))
-    features = ColumnTransformer(parts, remainder="drop", sparse_threshold=0.3)
+    if categorical_encoding not in ("onehot", "ordinal"):
+        raise ValueError(f"categorical_encoding must be 'onehot' or 'ordinal'; got {categorical_encoding!r}")
+    sparse_threshold = 0.3
+    if categorical_encoding == "ordinal":
+        sparse_threshold = 0.0
+        if by_kind["categorical"]:
+            parts.append(("categorical", CategoryCodes(one_hot_min_frequency), by_kind["categorical"]))
+    features = ColumnTransformer(parts, remainder="drop", sparse_threshold=sparse_threshold)
     return Pipeline([("coerce", ColumnCoercer(kinds=kinds, true_values=true_values)), ("features", features)])
 
 
@@ -101,6 +113,43 @@ class ColumnCoercer(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.asarray(list(self.kinds or {}), dtype=object)
+
+
+class CategoryCodes(TransformerMixin, BaseEstimator):
+    """One integer code per categorical column: 0 for missing, unseen or rare (under ``min_frequency`` of rows)
+    values, 1..n for the others in sorted order. ``cardinalities_`` gives each column's number of codes."""
+
+    def __init__(self, min_frequency: float = 0.01) -> None:
+        self.min_frequency = min_frequency
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> CategoryCodes:
+        self.feature_names_in_ = np.asarray(list(X.columns), dtype=object)
+        self.categories_ = []
+        for name in X.columns:
+            counts = X[name].dropna().astype(str).value_counts()
+            kept = counts[counts >= max(1, self.min_frequency * len(X))].index
+            self.categories_.append(sorted(kept))
+        self.cardinalities_ = [len(c) + 1 for c in self.categories_]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        codes = []
+        for name, categories in zip(self.feature_names_in_, self.categories_, strict=True):
+            column = X[name]
+            code = pd.Index(categories).get_indexer(column.astype(str)).astype(np.float64) + 1  # unseen: -1 + 1
+            code[column.isna().to_numpy()] = 0
+            codes.append(code)
+        return np.column_stack(codes) if codes else np.zeros((len(X), 0))
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        return np.asarray([f"{c}_code" for c in self.feature_names_in_], dtype=object)
+
+
+def categorical_cardinalities(preprocessor: Pipeline) -> list[int]:
+    """Codes per categorical column of an ordinal-mode preprocessor (its last columns); [] if it has none."""
+    features = preprocessor.named_steps["features"]
+    codes = features.named_transformers_.get("categorical")
+    return list(codes.cardinalities_) if isinstance(codes, CategoryCodes) else []
 
 
 class DateParts(TransformerMixin, BaseEstimator):

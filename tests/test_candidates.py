@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 from optuna.distributions import BaseDistribution
 from sklearn.base import clone
 
 import autopilot.candidates
 from autopilot.candidates import REGISTRY, Candidate, get_candidate, resolve_algorithms
+from autopilot.data import profile_table, table_from_pandas
 from autopilot.errors import ConfigError
 from autopilot.metrics import BINARY, MULTICLASS, REGRESSION
+from autopilot.pipeline import AutopilotPipeline
+from autopilot.preprocess import build_preprocessor
+from autopilot.problem import infer_problem
+from autopilot.search import TrialSpec
+from autopilot.search.runner import make_model
 
 N_TRAIN, N_VAL, N_FEATURES = 240, 80, 5
 # keeps boosted candidates quick, one thread so a busy machine does not stall OpenMP; ignored where not a parameter
-FAST = {"num_round": 40, "n_jobs": 1}
+FAST = {"num_round": 40, "n_jobs": 1, "max_epochs": 30, "device": "cpu"}
 
 CASES = [
     (key, pt)
@@ -77,8 +85,8 @@ def test_get_candidate_unknown() -> None:
 def test_init_takes_problem_type_and_seed_with_defaults(key: str) -> None:
     cls = REGISTRY[key]
     params = inspect.signature(cls.__init__).parameters
-    assert "problem_type" in params
-    assert "seed" in params
+    for required in ("problem_type", "metric", "seed", "device"):
+        assert required in params, required
     for name, p in params.items():
         if name != "self":
             assert p.default is not inspect.Parameter.empty, name
@@ -292,8 +300,7 @@ def test_resolve_deduplicates() -> None:
     assert resolve_algorithms(["xgboost", "XGBoost"], REGRESSION) == ["xgboost"]
 
 
-@pytest.mark.skipif("linear-learner" in REGISTRY, reason="linear-learner is registered now")
-@pytest.mark.parametrize("name", ["linear-learner", "Linear_Learner"])
+@pytest.mark.parametrize("name", ["lightgbm", "CatBoost"])
 def test_resolve_known_but_unavailable(name: str) -> None:
     with pytest.raises(ConfigError) as info:
         resolve_algorithms([name], BINARY)
@@ -314,3 +321,37 @@ def test_resolve_nonsense_name() -> None:
 def test_resolve_mixed_list_fails_on_the_bad_name() -> None:
     with pytest.raises(ConfigError, match="bogus"):
         resolve_algorithms(["xgboost", "bogus"], MULTICLASS)
+
+
+# ---------------------------------------------------------------- through the whole pipeline
+
+
+def _frame(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    colour = rng.choice(["red", "green", "blue"], n)
+    label = np.where(x + (colour == "red") * 1.5 > 0.5, "yes", "no")
+    df = pd.DataFrame({"x": x, "noise": rng.normal(size=n), "colour": colour, "label": label})
+    df.loc[rng.choice(n, n // 10, replace=False), "x"] = np.nan
+    df.loc[rng.choice(n, n // 10, replace=False), "colour"] = None
+    return df
+
+
+@pytest.mark.parametrize("key", sorted(REGISTRY))
+def test_pipeline_handles_missing_values_and_unseen_categories(key: str, tmp_path: Path) -> None:
+    train, validation = _frame(300, 0), _frame(100, 1)
+    table = table_from_pandas(train)
+    problem = infer_problem(table, "label")
+    fast = {k: v for k, v in FAST.items() if k in _init_params(REGISTRY[key]) and k != "device"}
+    spec = TrialSpec("001", key, fast, 1.0, 0)
+    model = make_model(spec, problem, "cpu")
+    pre = build_preprocessor(profile_table(table, "label"), "label", categorical_encoding=model.categorical_encoding)
+    pipeline = AutopilotPipeline(pre, model, problem).fit(train, validation)
+    new = pd.DataFrame({"x": [np.nan, 0.3, 2.0], "noise": [0.0, np.nan, 1.0], "colour": ["purple", None, "red"]})
+    out = pipeline.predict_frame(new)
+    assert out["predicted_label"].isin(["yes", "no"]).all()
+    np.testing.assert_allclose(out[["proba_no", "proba_yes"]].sum(axis=1), 1.0, atol=1e-6)
+    pipeline.save(tmp_path / "p.joblib")
+    again = AutopilotPipeline.load(tmp_path / "p.joblib").predict_frame(new)
+    pd.testing.assert_frame_equal(out, again)
+    assert (pipeline.predict(validation) == validation["label"]).mean() > 0.7

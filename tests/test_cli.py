@@ -35,21 +35,26 @@ def test_run_then_predict(tmp_path: Path, capsys: pytest.CaptureFixture) -> None
 
 def test_algorithms_option(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     job = tmp_path / "job"
-    assert main(["run", str(PENGUINS), "--target", "species", "--output", str(job), "--algorithms", "XGBoost"]) == 0
+    args = ["run", str(PENGUINS), "--target", "species", "--output", str(job), "--algorithms", "XGBoost,Linear_Learner"]
+    assert main(args) == 0
+    assert sorted(pd.read_csv(job / "leaderboard.csv")["candidate"]) == ["linear-learner", "xgboost"]
     capsys.readouterr()
     code = main(
-        [
-            "run",
-            str(PENGUINS),
-            "--target",
-            "species",
-            "--output",
-            str(tmp_path / "j2"),
-            "--algorithms",
-            "xgboost,linear-learner",
-        ]
+        ["run", str(PENGUINS), "--target", "species", "--output", str(tmp_path / "j2"), "--algorithms", "lightgbm"]
     )
     assert code == 2 and "not available" in capsys.readouterr().err
+    assert not (tmp_path / "j2").exists()
+
+
+def test_device_cuda_without_a_gpu_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from autopilot.device import cuda_available
+
+    if cuda_available():
+        pytest.skip("this machine has a CUDA GPU")  # the refusal is only observable where there is none
+    code = main(["run", str(PENGUINS), "--target", "species", "--output", str(tmp_path / "j"), "--device", "cuda"])
+    err = capsys.readouterr().err
+    assert code == 2 and "no CUDA GPU" in err and "--device auto" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "j").exists()
 
 
 def test_predict_refuses_rows_missing_a_column(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

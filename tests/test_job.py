@@ -37,10 +37,12 @@ def test_job_folder_has_every_artifact(penguin_job) -> None:
         "best/manifest.json",
         "data/train.parquet",
         "data/validation.parquet",
-        "trials/001-xgboost/spec.json",
-        "trials/001-xgboost/result.json",
     ]:
         assert (root / name).is_file(), name
+    trials = sorted(p.name for p in (root / "trials").iterdir())
+    assert trials == ["001-linear-learner", "002-mlp", "003-xgboost"]  # every candidate, with its defaults
+    for trial in trials:
+        assert (root / "trials" / trial / "spec.json").is_file() and (root / "trials" / trial / "result.json").is_file()
     job = json.loads((root / "job.json").read_text())
     assert job["status"] == "completed"
     assert job["resolved"]["problem_type"] == "multiclass" and job["resolved"]["metric"] == "Accuracy"
@@ -100,7 +102,8 @@ def test_predictions_are_mostly_right_on_training_file(penguin_job) -> None:
 def test_load_job_and_repr(penguin_job) -> None:
     again = load_job(penguin_job.path)
     assert again.problem.classes == ["Adelie", "Chinstrap", "Gentoo"]
-    assert "multiclass" in repr(again) and "xgboost" in repr(again)
+    best = again.leaderboard.iloc[0]["candidate"]
+    assert "multiclass" in repr(again) and f"best: {best}" in repr(again)
     assert "<table" in again._repr_html_()
 
 

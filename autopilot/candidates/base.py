@@ -27,12 +27,16 @@ class Candidate(BaseEstimator):
     """A model on an already preprocessed feature matrix, following the scikit-learn estimator contract.
 
     Labels arrive encoded 0..K-1 for classification. ``fit`` may use ``X_val``/``y_val`` for early stopping.
-    Subclasses set ``key`` (Autopilot's algorithm name) and ``problem_types``, take ``problem_type`` and ``seed``
-    in ``__init__`` with every hyperparameter defaulted, and declare ``search_space``.
+    Subclasses set ``key`` (Autopilot's algorithm name) and ``problem_types``, take ``problem_type``, ``metric`` (the
+    job's objective, for candidates that choose among their own models), ``seed`` and ``device`` (auto, cpu, cuda)
+    in ``__init__`` with every hyperparameter defaulted, and declare ``search_space``. A candidate that sets
+    ``categorical_encoding = "ordinal"`` gets categorical columns as integer codes in the last columns, and ``fit``
+    gets ``categorical_cardinalities`` (codes per column).
     """
 
     key: ClassVar[str]
     problem_types: ClassVar[tuple[str, ...]]
+    categorical_encoding: ClassVar[str] = "onehot"
 
     @classmethod
     def search_space(cls, profile: dict) -> dict[str, BaseDistribution]:

@@ -1,12 +1,13 @@
-"""XGBoost: gradient-boosted trees with the hist method and early stopping on validation."""
+"""XGBoost: gradient-boosted trees with the hist method (on the GPU with device="cuda") and early stopping."""
 
 from __future__ import annotations
 
 import numpy as np
 import xgboost as xgb
-from optuna.distributions import BaseDistribution, FloatDistribution, IntDistribution
+from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 
 from autopilot.candidates.base import Candidate, register
+from autopilot.device import resolve_device
 from autopilot.metrics import BINARY, MULTICLASS, REGRESSION
 
 OBJECTIVES = {
@@ -18,7 +19,10 @@ OBJECTIVES = {
 
 @register
 class XGBoostCandidate(Candidate):
-    """XGBoost with SageMaker's hyperparameter names (``lambda_`` stands for ``lambda``).
+    """XGBoost with SageMaker's hyperparameter names (``lambda_`` stands for ``lambda``). Early stopping watches
+    log loss (RMSE for regression) on validation. ``scale_pos_weight="auto"`` weights positives by negatives /
+    positives (binary); ``class_weight="balanced"`` weights every class alike (multiclass too). The booster trains on
+    the GPU when ``device`` resolves to cuda and is switched to the CPU afterwards, so it predicts anywhere.
 
     >>> XGBoostCandidate(problem_type="regression", num_round=50).fit(X, y).predict(X)  # doctest: +SKIP
     """
@@ -29,6 +33,7 @@ class XGBoostCandidate(Candidate):
     def __init__(
         self,
         problem_type: str = BINARY,
+        metric: str | None = None,
         num_round: int = 1000,
         eta: float = 0.1,
         max_depth: int = 6,
@@ -38,11 +43,15 @@ class XGBoostCandidate(Candidate):
         alpha: float = 0.0,
         lambda_: float = 1.0,
         gamma: float = 0.0,
+        scale_pos_weight: float | str = 1.0,
+        class_weight: str | None = None,
         early_stopping_rounds: int = 30,
         seed: int = 0,
+        device: str = "auto",
         n_jobs: int | None = None,
     ) -> None:
         self.problem_type = problem_type
+        self.metric = metric
         self.num_round = num_round
         self.eta = eta
         self.max_depth = max_depth
@@ -52,8 +61,11 @@ class XGBoostCandidate(Candidate):
         self.alpha = alpha
         self.lambda_ = lambda_
         self.gamma = gamma
+        self.scale_pos_weight = scale_pos_weight
+        self.class_weight = class_weight
         self.early_stopping_rounds = early_stopping_rounds
         self.seed = seed
+        self.device = device
         self.n_jobs = n_jobs
 
     @classmethod
@@ -69,14 +81,17 @@ class XGBoostCandidate(Candidate):
             "lambda_": FloatDistribution(1e-3, 1000.0, log=True),
             "gamma": FloatDistribution(0.0, 5.0),
             "num_round": IntDistribution(10, 4000, log=True),
+            "scale_pos_weight": CategoricalDistribution([1.0, "auto"]),
+            "class_weight": CategoricalDistribution([None, "balanced"]),
         }
 
-    def _params(self, n_classes: int) -> dict:
+    def _params(self, n_classes: int, y: np.ndarray) -> dict:
         objective, eval_metric = OBJECTIVES[self.problem_type]
         params = {
             "objective": objective,
             "eval_metric": eval_metric,
             "tree_method": "hist",
+            "device": resolve_device(self.device),
             "eta": self.eta,
             "max_depth": self.max_depth,
             "min_child_weight": self.min_child_weight,
@@ -91,15 +106,19 @@ class XGBoostCandidate(Candidate):
         }
         if self.problem_type == MULTICLASS:
             params["num_class"] = n_classes
+        if self.problem_type == BINARY and self.class_weight is None:
+            params["scale_pos_weight"] = _positive_weight(self.scale_pos_weight, y)
         return params
 
     def fit(self, X: object, y: np.ndarray, X_val: object = None, y_val: np.ndarray | None = None) -> XGBoostCandidate:
         y = np.asarray(y)
         self.n_classes_ = int(y.max()) + 1 if self.problem_type != REGRESSION else 0
-        train = xgb.DMatrix(X, label=y)
+        if self.class_weight not in (None, "balanced"):
+            raise ValueError(f"class_weight must be None or 'balanced'; got {self.class_weight!r}")
+        train = xgb.DMatrix(X, label=y, weight=self._row_weights(y))
         evals = [(xgb.DMatrix(X_val, label=y_val), "validation")] if X_val is not None else []
         self.booster_ = xgb.train(
-            self._params(self.n_classes_),
+            self._params(self.n_classes_, y),
             train,
             num_boost_round=self.num_round,
             evals=evals,
@@ -107,7 +126,14 @@ class XGBoostCandidate(Candidate):
             verbose_eval=False,
         )
         self.best_iteration_ = self.booster_.best_iteration if evals else self.num_round - 1
+        self.booster_.set_param({"device": "cpu"})  # predicts on machines without a GPU
         return self
+
+    def _row_weights(self, y: np.ndarray) -> np.ndarray | None:
+        if self.class_weight != "balanced" or self.problem_type == REGRESSION:
+            return None
+        counts = np.bincount(y.astype(np.int64), minlength=self.n_classes_)
+        return (len(y) / (self.n_classes_ * np.maximum(counts, 1)))[y.astype(np.int64)]
 
     def _raw(self, X: object) -> np.ndarray:
         return self.booster_.predict(xgb.DMatrix(X), iteration_range=(0, self.best_iteration_ + 1))
@@ -120,3 +146,11 @@ class XGBoostCandidate(Candidate):
         if self.problem_type == REGRESSION:
             return self._raw(X)
         return self.predict_proba(X).argmax(axis=1)
+
+
+def _positive_weight(value: float | str, y: np.ndarray) -> float:
+    """SageMaker's scale_pos_weight; "auto" is negatives / positives."""
+    if value == "auto":
+        positives = int(np.count_nonzero(y == 1))
+        return (len(y) - positives) / max(positives, 1)
+    return float(value)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from autopilot.candidates import get_candidate
+from autopilot.candidates import Candidate, get_candidate
 from autopilot.io import write_json, write_text
 from autopilot.metrics import score_all
 from autopilot.pipeline import AutopilotPipeline
@@ -31,6 +31,7 @@ class TrialData:
     trials_dir: str
     problem: dict
     profile: dict
+    device: str = "cpu"
 
 
 @lru_cache(maxsize=4)
@@ -54,11 +55,18 @@ def run_trial(spec: TrialSpec, data: TrialData) -> TrialResult:
     return result
 
 
+def make_model(spec: TrialSpec, problem: Problem, device: str) -> Candidate:
+    """The trial's candidate, told the problem type, the job's objective metric, the seed and the device."""
+    cls = get_candidate(spec.candidate)
+    return cls(problem_type=problem.problem_type, metric=problem.metric, seed=spec.seed, device=device, **spec.params)
+
+
 def _fit_and_score(spec: TrialSpec, data: TrialData, folder: Path) -> dict[str, float]:
     problem = Problem.from_dict(data.problem)
     train, validation = _read(data.train_path), _read(data.validation_path)
-    model = get_candidate(spec.candidate)(problem_type=problem.problem_type, seed=spec.seed, **spec.params)
-    pipeline = AutopilotPipeline(build_preprocessor(data.profile, problem.target), model, problem)
+    model = make_model(spec, problem, data.device)
+    preprocessor = build_preprocessor(data.profile, problem.target, categorical_encoding=model.categorical_encoding)
+    pipeline = AutopilotPipeline(preprocessor, model, problem)
     pipeline.fit(train, validation)
     codes, proba = pipeline.predict_encoded(validation)
     y_val = pipeline.encode_target(validation[problem.target])

@@ -1,0 +1,78 @@
+"""What the torch candidates share: dense float32 inputs, seeded generators, class weights, scoring, batched predict.
+
+Imported only when a torch candidate fits or predicts, so loading data and XGBoost alone never pay for torch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from autopilot.device import resolve_device
+from autopilot.metrics import BINARY, MULTICLASS, REGRESSION, get_metric
+
+PREDICT_BATCH = 65_536
+
+
+def dense32(X: object) -> np.ndarray:
+    """The feature matrix as a C-contiguous float32 array (sparse input is densified)."""
+    if sp.issparse(X):
+        X = X.toarray()
+    return np.ascontiguousarray(np.asarray(X, dtype=np.float32))
+
+
+def column_scale(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column mean and standard deviation (1 where a column is constant), for standardising."""
+    mean = X.mean(axis=0, dtype=np.float64).astype(np.float32)
+    std = X.std(axis=0, dtype=np.float64).astype(np.float32)
+    return mean, np.where(std > 1e-12, std, 1.0).astype(np.float32)
+
+
+def setup(device: str, seed: int) -> tuple[torch.device, torch.Generator]:
+    """The device to train on and a seeded CPU generator that drives initialisation and shuffling."""
+    torch.manual_seed(seed)
+    return torch.device(resolve_device(device)), torch.Generator().manual_seed(seed)
+
+
+def class_weights(
+    y: np.ndarray, n_classes: int, balanced: bool, positive_mult: float | str | None = None
+) -> np.ndarray:
+    """Per-class loss weights: balanced (n / (k * count)), or for binary the positive class times ``positive_mult``
+    (``"auto"`` means negatives / positives)."""
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    weights = np.ones(n_classes)
+    if balanced:
+        weights = len(y) / (n_classes * np.maximum(counts, 1))
+    elif positive_mult is not None and n_classes == 2:
+        weights[1] = counts[0] / max(counts[1], 1) if positive_mult == "auto" else float(positive_mult)
+    return weights.astype(np.float32)
+
+
+def probabilities(logits: torch.Tensor, problem_type: str) -> torch.Tensor:
+    """Class probabilities from logits (one logit per row for binary, one per class for multiclass)."""
+    if problem_type == BINARY:
+        p = torch.sigmoid(logits[..., 0])
+        return torch.stack([1 - p, p], dim=-1)
+    return torch.softmax(logits, dim=-1)
+
+
+def score(metric: str | None, problem_type: str, y: np.ndarray, output: np.ndarray) -> float:
+    """The objective on validation, oriented so that larger is better; ``output`` is probabilities or predictions."""
+    m = get_metric(metric, problem_type)
+    value = m.score(y, output) if problem_type == REGRESSION else m.score(y, output.argmax(axis=1), output)
+    return value if m.greater_is_better else -value
+
+
+def predict_batched(forward: object, X: np.ndarray, device: torch.device) -> np.ndarray:
+    """Run ``forward`` over rows in batches without gradients; returns a float64 array on the CPU."""
+    outputs = []
+    with torch.no_grad():
+        for start in range(0, len(X), PREDICT_BATCH):
+            batch = torch.from_numpy(X[start : start + PREDICT_BATCH]).to(device)
+            outputs.append(forward(batch).float().cpu().numpy())
+    return np.concatenate(outputs).astype(np.float64)
+
+
+def n_outputs(problem_type: str, n_classes: int) -> int:
+    return n_classes if problem_type == MULTICLASS else 1
