@@ -104,7 +104,7 @@ def run_job(data: str | Path | pd.DataFrame, config: JobConfig, reporter: Report
     write_json(job_dir / "job.json", job)
     trial_data = _write_inputs(job_dir, prepared, config)
     strategy = DefaultsStrategy(prepared.candidates, config.seed)
-    reporter.training_started(len(prepared.candidates))
+    reporter.training_started(len(prepared.candidates), trial_data.device)
     with make_executor(config.parallel_trials) as executor:
         results = run_search(strategy, executor, trial_data, config.parallel_trials, reporter.trial_finished)
     board = build_leaderboard(results, prepared.problem)

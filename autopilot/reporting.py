@@ -21,7 +21,7 @@ LEADERBOARD_ROWS = 5
 class Reporter(Protocol):
     def detected(self, source: SourceInfo, profile: dict, problem: Problem) -> None: ...
 
-    def training_started(self, n_trials: int) -> None: ...
+    def training_started(self, n_trials: int, device: str = "cpu") -> None: ...
 
     def trial_finished(self, result: TrialResult) -> None: ...
 
@@ -33,7 +33,7 @@ class SilentReporter:
 
     def detected(self, source: SourceInfo, profile: dict, problem: Problem) -> None: ...
 
-    def training_started(self, n_trials: int) -> None: ...
+    def training_started(self, n_trials: int, device: str = "cpu") -> None: ...
 
     def trial_finished(self, result: TrialResult) -> None: ...
 
@@ -68,7 +68,9 @@ class ConsoleReporter:
         if problem.dropped_rows:
             c.print(f"  [yellow]![/] dropped {problem.dropped_rows:,} rows whose target '{problem.target}' is missing")
 
-    def training_started(self, n_trials: int) -> None:
+    def training_started(self, n_trials: int, device: str = "cpu") -> None:
+        where = "the GPU (cuda)" if device == "cuda" else "the CPU"
+        self.console.print(f"Training {n_trials} candidate(s) on {where}")
         self._progress = Progress(
             TextColumn("Training"),
             BarColumn(),
