@@ -127,6 +127,16 @@ def test_auto_selects_the_gpu_path_when_torch_sees_one(monkeypatch: pytest.Monke
     assert torch_common.setup("cpu", 0)[0].type == "cpu"
 
 
+def test_xgboost_without_cuda_support_falls_back_or_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    import xgboost
+
+    monkeypatch.setattr(autopilot.device, "cuda_available", lambda: True)
+    monkeypatch.setattr(xgboost, "build_info", lambda: {"USE_CUDA": False})
+    assert XGBoostCandidate("binary", device="auto")._params(2, np.array([0, 1]))["device"] == "cpu"
+    with pytest.raises(ConfigError, match="no CUDA support"):
+        XGBoostCandidate("binary", device="cuda")._params(2, np.array([0, 1]))
+
+
 def test_xgboost_scale_pos_weight_auto() -> None:
     y = np.array([0, 0, 0, 1])
     assert XGBoostCandidate("binary", scale_pos_weight="auto", device="cpu")._params(2, y)["scale_pos_weight"] == 3.0

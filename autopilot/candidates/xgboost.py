@@ -8,6 +8,7 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution, Floa
 
 from autopilot.candidates.base import Candidate, register
 from autopilot.device import resolve_device
+from autopilot.errors import ConfigError
 from autopilot.metrics import BINARY, MULTICLASS, REGRESSION
 
 OBJECTIVES = {
@@ -91,7 +92,7 @@ class XGBoostCandidate(Candidate):
             "objective": objective,
             "eval_metric": eval_metric,
             "tree_method": "hist",
-            "device": resolve_device(self.device),
+            "device": self._device(),
             "eta": self.eta,
             "max_depth": self.max_depth,
             "min_child_weight": self.min_child_weight,
@@ -128,6 +129,16 @@ class XGBoostCandidate(Candidate):
         self.best_iteration_ = self.booster_.best_iteration if evals else self.num_round - 1
         self.booster_.set_param({"device": "cpu"})  # predicts on machines without a GPU
         return self
+
+    def _device(self) -> str:
+        """cuda when the device resolves to it and this xgboost build has CUDA (xgboost-cpu has not): auto falls
+        back to the CPU, an explicit cuda is refused."""
+        device = resolve_device(self.device)
+        if device == "cuda" and not xgb.build_info().get("USE_CUDA", False):
+            if self.device == "cuda":
+                raise ConfigError("this xgboost build has no CUDA support; install `xgboost`, not `xgboost-cpu`")
+            return "cpu"
+        return device
 
     def _row_weights(self, y: np.ndarray) -> np.ndarray | None:
         if self.class_weight != "balanced" or self.problem_type == REGRESSION:
