@@ -28,7 +28,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--algorithms", help="comma-separated candidates, e.g. xgboost,linear-learner,mlp")
     run.add_argument("--seed", type=int, default=0, help="makes the whole run repeatable (default 0)")
     run.add_argument("--validation-fraction", type=float, default=0.2, help="share of rows kept for ranking")
-    run.add_argument("--parallel-trials", type=int, default=1, help="trials trained at once (default 1)")
+    run.add_argument(
+        "--strategy",
+        choices=["auto", "bayesian", "multi-fidelity", "random", "defaults"],
+        default="auto",
+        help="search: auto (Bayesian up to 100 MB of data, multi-fidelity above), or one of them; "
+        "defaults trains each candidate once",
+    )
+    run.add_argument("--max-trials", type=int, default=100, help="trials in all (default 100)")
+    run.add_argument("--time-limit", type=float, help="seconds for the whole search; the job ends within it")
+    run.add_argument("--trial-time-limit", type=float, help="seconds per trial; a slower trial is stopped, failed")
+    run.add_argument(
+        "--parallel", "--parallel-trials", dest="parallel_trials", type=int, help="trials at once (default: cores / 2)"
+    )
     run.add_argument(
         "--device", choices=["auto", "cpu", "cuda"], default="auto", help="train on the GPU (auto: when torch sees one)"
     )
@@ -58,6 +70,10 @@ def cmd_run(args: argparse.Namespace) -> None:
         seed=args.seed,
         validation_fraction=args.validation_fraction,
         parallel_trials=args.parallel_trials,
+        strategy=args.strategy,
+        max_trials=args.max_trials,
+        time_limit=args.time_limit,
+        trial_time_limit=args.trial_time_limit,
         device=args.device,
         output=args.output,
         job_name=args.job_name,

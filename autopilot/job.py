@@ -18,16 +18,17 @@ import pyarrow.parquet as pq
 from autopilot.candidates import resolve_algorithms
 from autopilot.data import SourceInfo, profile_table, read_table, split_train_validation, table_from_pandas
 from autopilot.device import check_device, resolve_device
-from autopilot.errors import ConfigError, NoSuccessfulTrialError
+from autopilot.errors import NoSuccessfulTrialError
 from autopilot.io import atomic_path, write_json
-from autopilot.leaderboard import build_leaderboard, write_leaderboard
+from autopilot.job_folder import check_folder, create_folder, job_dir_for
+from autopilot.leaderboard import build_leaderboard, load_results, write_leaderboard
+from autopilot.metrics import get_metric
 from autopilot.preprocess import feature_kinds
 from autopilot.problem import Problem, check_target, infer_problem
 from autopilot.reporting import Reporter
-from autopilot.search import DefaultsStrategy, TrialData, make_executor, run_search
+from autopilot.search import TrialData, make_executor, run_search
+from autopilot.search.plan import choose_strategy, default_parallel, make_strategy
 from autopilot.search.runner import MODEL_FILE
-
-DEFAULT_OUTPUT_ROOT = "autopilot-output"
 
 
 @dataclass
@@ -41,7 +42,11 @@ class JobConfig:
     positive_label: object = None
     seed: int = 0
     validation_fraction: float = 0.2
-    parallel_trials: int = 1
+    parallel_trials: int | None = None
+    strategy: str = "auto"
+    max_trials: int = 100
+    time_limit: float | None = None
+    trial_time_limit: float | None = None
     device: str = "auto"
     output: str | None = None
     job_name: str | None = None
@@ -61,6 +66,8 @@ class Prepared:
     train_rows: object
     validation_rows: object
     job_dir: Path
+    resume: bool
+    strategy: str
 
 
 def prepare(data: str | Path | pd.DataFrame, config: JobConfig) -> Prepared:
@@ -80,17 +87,20 @@ def prepare(data: str | Path | pd.DataFrame, config: JobConfig) -> Prepared:
     table = table.filter(pc.is_valid(table.column(config.target)))
     y = table.column(config.target).to_pandas().rename(config.target)
     train, val = split_train_validation(y, problem.is_classification, config.validation_fraction, config.seed)
-    job_dir = _job_dir(config, source)
-    _check_free(job_dir, config.overwrite)
+    job_dir = job_dir_for(config.output, config.job_name, source)
+    resume = check_folder(job_dir, asdict(config))
     feature_kinds(profile, config.target)  # refuses data with no usable feature
-    return Prepared(table, source, profile, problem, candidates, train, val, job_dir)
+    strategy = choose_strategy(config.strategy, source.bytes)
+    return Prepared(table, source, profile, problem, candidates, train, val, job_dir, resume, strategy)
 
 
 def run_job(data: str | Path | pd.DataFrame, config: JobConfig, reporter: Reporter) -> Path:
-    """Run a whole job and return its folder."""
+    """Run a whole job (or resume an unfinished one) and return its folder."""
     prepared = prepare(data, config)
     reporter.detected(prepared.source, prepared.profile, prepared.problem)
-    job_dir = _create_folder(prepared.job_dir, config.overwrite)
+    job_dir = prepared.job_dir
+    create_folder(job_dir, prepared.resume)
+    finished = {r.spec.id: r for r in load_results(job_dir)} if prepared.resume else {}
     started = time.time()
     job = {
         "name": job_dir.name,
@@ -103,22 +113,45 @@ def run_job(data: str | Path | pd.DataFrame, config: JobConfig, reporter: Report
     }
     write_json(job_dir / "job.json", job)
     trial_data = _write_inputs(job_dir, prepared, config)
-    strategy = DefaultsStrategy(prepared.candidates, config.seed)
-    reporter.training_started(len(prepared.candidates), trial_data.device)
-    with make_executor(config.parallel_trials) as executor:
-        results = run_search(strategy, executor, trial_data, config.parallel_trials, reporter.trial_finished)
+    _search(prepared, config, trial_data, finished, reporter)
+    results = load_results(job_dir)  # the files are the record, resumed runs' trials included
     board = build_leaderboard(results, prepared.problem)
     write_leaderboard(job_dir, board)
     job.update(finished=_now(), seconds=round(time.time() - started, 3))
     if not any(r.ok for r in results):
         write_json(job_dir / "job.json", {**job, "status": "failed"})
-        raise NoSuccessfulTrialError(
-            f"every trial failed (first: {results[0].error}); see {job_dir}/trials/*/error.txt"
-        )
+        first = results[0].error if results else "none finished in the time limit"
+        raise NoSuccessfulTrialError(f"every trial failed (first: {first}); see {job_dir}/trials/*/error.txt")
     write_best(job_dir, board, prepared)
     write_json(job_dir / "job.json", {**job, "status": "completed", "best_trial": board.iloc[0]["trial"]})
     reporter.finished(job_dir, board, prepared.problem)
     return job_dir
+
+
+def _search(prepared: Prepared, config: JobConfig, data: TrialData, finished: dict, reporter: Reporter) -> None:
+    strategy = make_strategy(
+        prepared.strategy,
+        prepared.candidates,
+        prepared.profile,
+        prepared.problem,
+        config.max_trials,
+        config.seed,
+        prepared.job_dir,
+        finished,
+    )
+    parallel = config.parallel_trials or default_parallel()
+    deadline = time.monotonic() + config.time_limit if config.time_limit else None
+    gpus = _gpu_count() if data.device == "cuda" else 0
+    objective = get_metric(prepared.problem.metric, prepared.problem.problem_type)
+    reporter.training_started(config.max_trials, data.device, parallel, len(finished), config.time_limit, objective)
+    with make_executor(parallel, config.trial_time_limit, deadline, gpus) as executor:
+        run_search(strategy, executor, data, parallel, reporter.trial_finished, deadline, reporter.trial_started)
+
+
+def _gpu_count() -> int:
+    import torch
+
+    return torch.cuda.device_count()
 
 
 def write_best(job_dir: Path, board: pd.DataFrame, prepared: Prepared) -> None:
@@ -159,35 +192,10 @@ def _write_inputs(job_dir: Path, prepared: Prepared, config: JobConfig) -> Trial
     )
 
 
-def _job_dir(config: JobConfig, source: SourceInfo) -> Path:
-    if config.output:
-        return Path(config.output)
-    stem = Path(source.path).name.split(".")[0] if source.format != "dataframe" else "dataframe"
-    name = config.job_name or f"{stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    return Path(DEFAULT_OUTPUT_ROOT) / name
-
-
-def _check_free(job_dir: Path, overwrite: bool) -> None:
-    if job_dir.exists() and not job_dir.is_dir():
-        raise ConfigError(f"{job_dir} is a file; choose a folder for --output")
-    if job_dir.exists() and any(job_dir.iterdir()):
-        if not overwrite:
-            raise ConfigError(f"{job_dir} already exists; choose another --output or pass --overwrite to replace it")
-        if not (job_dir / "job.json").exists():
-            raise ConfigError(f"{job_dir} is not empty and is not an autopilot job; refusing to replace it")
-
-
-def _create_folder(job_dir: Path, overwrite: bool) -> Path:
-    _check_free(job_dir, overwrite)
-    if job_dir.exists():
-        shutil.rmtree(job_dir)
-    job_dir.mkdir(parents=True)
-    return job_dir
-
-
 def _resolved(prepared: Prepared, config: JobConfig) -> dict:
     return {
-        "mode": "defaults",
+        "mode": "hpo",
+        "strategy": prepared.strategy,
         "problem_type": prepared.problem.problem_type,
         "metric": prepared.problem.metric,
         "candidates": prepared.candidates,

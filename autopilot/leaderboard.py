@@ -28,13 +28,14 @@ def build_leaderboard(results: list[TrialResult], problem: Problem) -> pd.DataFr
             objective.name: r.metrics.get(objective.name),
             **{name: r.metrics.get(name) for name in others},
             "fit_seconds": round(r.seconds, 3),
+            "budget": r.spec.budget,
             "status": r.status,
             "params": json.dumps(r.spec.params, sort_keys=True),
             "error": r.error or "",
         }
         for r in results
     ]
-    columns = ["trial", "candidate", objective.name, *others, "fit_seconds", "status", "params", "error"]
+    columns = ["trial", "candidate", objective.name, *others, "fit_seconds", "budget", "status", "params", "error"]
     board = pd.DataFrame(rows, columns=columns)
     board["_failed"] = board["status"] != "succeeded"
     board = board.sort_values(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Protocol
@@ -12,8 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from autopilot.data.load import SourceInfo
+from autopilot.metrics import Metric
 from autopilot.problem import Problem
-from autopilot.search.spec import TrialResult
+from autopilot.search.spec import TrialResult, TrialSpec
 
 LEADERBOARD_ROWS = 5
 
@@ -21,7 +23,9 @@ LEADERBOARD_ROWS = 5
 class Reporter(Protocol):
     def detected(self, source: SourceInfo, profile: dict, problem: Problem) -> None: ...
 
-    def training_started(self, n_trials: int, device: str = "cpu") -> None: ...
+    def training_started(self, max_trials: int, *args: object, **kwargs: object) -> None: ...
+
+    def trial_started(self, spec: TrialSpec) -> None: ...
 
     def trial_finished(self, result: TrialResult) -> None: ...
 
@@ -33,7 +37,9 @@ class SilentReporter:
 
     def detected(self, source: SourceInfo, profile: dict, problem: Problem) -> None: ...
 
-    def training_started(self, n_trials: int, device: str = "cpu") -> None: ...
+    def training_started(self, max_trials: int, *args: object, **kwargs: object) -> None: ...
+
+    def trial_started(self, spec: TrialSpec) -> None: ...
 
     def trial_finished(self, result: TrialResult) -> None: ...
 
@@ -46,6 +52,7 @@ class ConsoleReporter:
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(highlight=False)
         self._progress: Progress | None = None
+        self._counts: Counter = Counter()
 
     def detected(self, source: SourceInfo, profile: dict, problem: Problem) -> None:
         c = self.console
@@ -68,29 +75,68 @@ class ConsoleReporter:
         if problem.dropped_rows:
             c.print(f"  [yellow]![/] dropped {problem.dropped_rows:,} rows whose target '{problem.target}' is missing")
 
-    def training_started(self, n_trials: int, device: str = "cpu") -> None:
+    def training_started(
+        self,
+        max_trials: int,
+        device: str = "cpu",
+        parallel: int = 1,
+        resumed: int = 0,
+        time_limit: float | None = None,
+        objective: Metric | None = None,
+    ) -> None:
         where = "the GPU (cuda)" if device == "cuda" else "the CPU"
-        self.console.print(f"Training {n_trials} candidate(s) on {where}")
+        again = f", resuming after {resumed} finished trial(s)" if resumed else ""
+        limit = f", time limit {time_limit:.0f} s" if time_limit else ""
+        self.console.print(f"Searching: up to {max_trials} trials, {parallel} at a time on {where}{limit}{again}")
+        self._objective, self._time_limit, self._started = objective, time_limit, time.monotonic()
+        self._counts, self._best = Counter(done=resumed), None
         self._progress = Progress(
-            TextColumn("Training"),
+            TextColumn("Trials"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
+            TextColumn("{task.fields[status]}"),
             console=self.console,
         )
         self._progress.start()
-        self._task = self._progress.add_task("trials", total=n_trials)
+        self._task = self._progress.add_task("trials", total=max_trials, completed=resumed, status="")
+
+    def trial_started(self, spec: TrialSpec) -> None:
+        self._counts["running"] += 1
+        self._refresh()
 
     def trial_finished(self, result: TrialResult) -> None:
         progress = self._progress
         if progress is None:
             return
+        self._counts["running"] -= 1
+        self._counts["done" if result.ok else "failed"] += 1
+        budget = f" (budget {result.spec.budget:.2g})" if result.spec.budget < 1 else ""
         if result.ok:
+            self._note_best(result)
             scores = ", ".join(f"{k} {v:.4f}" for k, v in list(result.metrics.items())[:3])
-            progress.console.print(f"  [green]done[/] {result.spec.id} in {result.seconds:.1f}s: {scores}")
+            progress.console.print(f"  [green]done[/] {result.spec.id}{budget} in {result.seconds:.1f}s: {scores}")
         else:
-            progress.console.print(f"  [red]failed[/] {result.spec.id}: {result.error}")
+            progress.console.print(f"  [red]failed[/] {result.spec.id}{budget}: {result.error}")
         progress.advance(self._task)
+        self._refresh()
+
+    def _note_best(self, result: TrialResult) -> None:
+        if self._objective is None or self._objective.name not in result.metrics:
+            return
+        value = result.metrics[self._objective.name]
+        if self._best is None or self._objective.better(value, self._best):
+            self._best = value
+
+    def _refresh(self) -> None:
+        c = self._counts
+        status = f"done {c['done']}  running {c['running']}  failed {c['failed']}"
+        if self._best is not None and self._objective is not None:
+            status += f"  best {self._objective.name} {self._best:.4f}"
+        if self._time_limit:
+            left = max(0.0, self._time_limit - (time.monotonic() - self._started))
+            status += f"  {left:.0f}s left"
+        self._progress.update(self._task, status=status)
 
     def finished(self, job_dir: Path, board: pd.DataFrame, problem: Problem) -> None:
         if self._progress is not None:

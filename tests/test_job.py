@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import autopilot.job
+import autopilot.search.plan
 from autopilot import AutoPilot, load_job
 from autopilot.errors import ConfigError, NoSuccessfulTrialError
 from autopilot.metrics import METRICS
@@ -23,7 +23,7 @@ PENGUINS = DATASETS / "penguins.csv"
 @pytest.fixture(scope="module")
 def penguin_job(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("jobs") / "penguins"
-    return AutoPilot(target="species", seed=3, verbose=False, output=out).fit(PENGUINS)
+    return AutoPilot(target="species", seed=3, verbose=False, strategy="defaults", output=out).fit(PENGUINS)
 
 
 def test_job_folder_has_every_artifact(penguin_job) -> None:
@@ -109,7 +109,7 @@ def test_load_job_and_repr(penguin_job) -> None:
 
 def test_same_seed_same_results_other_seed_other_split(tmp_path: Path) -> None:
     runs = [
-        AutoPilot(target="species", seed=s, verbose=False, output=tmp_path / f"r{i}").fit(PENGUINS)
+        AutoPilot(target="species", seed=s, verbose=False, strategy="defaults", output=tmp_path / f"r{i}").fit(PENGUINS)
         for i, s in enumerate([7, 7, 8])
     ]
     splits = [pd.read_parquet(r.path / "data" / "validation.parquet") for r in runs]
@@ -121,7 +121,9 @@ def test_same_seed_same_results_other_seed_other_split(tmp_path: Path) -> None:
 
 def test_regression_from_dataframe_with_chosen_metric(tmp_path: Path) -> None:
     df = pd.read_csv(DATASETS / "diabetes.csv")
-    job = AutoPilot(target="progression", metric="rmse", verbose=False, output=tmp_path / "d").fit(df)
+    job = AutoPilot(target="progression", metric="rmse", verbose=False, strategy="defaults", output=tmp_path / "d").fit(
+        df
+    )
     board = job.leaderboard
     assert job.problem.problem_type == "regression" and job.problem.metric == "RMSE"
     assert {"RMSE", "MAE", "MSE", "R2"} <= set(board.columns)
@@ -131,7 +133,7 @@ def test_regression_from_dataframe_with_chosen_metric(tmp_path: Path) -> None:
 
 
 def test_binary_with_missing_targets_dropped(tmp_path: Path) -> None:
-    job = AutoPilot(target="sex", verbose=False, output=tmp_path / "b").fit(PENGUINS)
+    job = AutoPilot(target="sex", verbose=False, strategy="defaults", output=tmp_path / "b").fit(PENGUINS)
     assert job.problem.problem_type == "binary" and job.problem.metric == "F1"
     assert job.problem.dropped_rows == 11
     resolved = job.info["resolved"]
@@ -140,29 +142,29 @@ def test_binary_with_missing_targets_dropped(tmp_path: Path) -> None:
 
 def test_existing_job_is_never_overwritten_silently(tmp_path: Path, penguin_job) -> None:
     out = tmp_path / "j"
-    AutoPilot(target="species", verbose=False, output=out).fit(PENGUINS)
-    with pytest.raises(ConfigError, match="already exists"):
-        AutoPilot(target="species", verbose=False, output=out).fit(PENGUINS)
-    AutoPilot(target="species", verbose=False, output=out, overwrite=True, seed=5).fit(PENGUINS)
+    AutoPilot(target="species", verbose=False, strategy="defaults", output=out).fit(PENGUINS)
+    with pytest.raises(ConfigError, match="holds a completed job"):
+        AutoPilot(target="species", verbose=False, strategy="defaults", output=out).fit(PENGUINS)
+    AutoPilot(target="species", verbose=False, strategy="defaults", output=out, overwrite=True, seed=5).fit(PENGUINS)
     assert json.loads((out / "job.json").read_text())["config"]["seed"] == 5
     other = tmp_path / "not-a-job"
     other.mkdir()
     (other / "keep.txt").write_text("precious")
     with pytest.raises(ConfigError, match="not an autopilot job"):
-        AutoPilot(target="species", verbose=False, output=other, overwrite=True).fit(PENGUINS)
+        AutoPilot(target="species", verbose=False, strategy="defaults", output=other, overwrite=True).fit(PENGUINS)
     assert (other / "keep.txt").read_text() == "precious"
 
 
 def test_failed_trial_is_recorded_and_all_failed_job_says_so(tmp_path: Path, monkeypatch) -> None:
     class Broken(DefaultsStrategy):
-        def __init__(self, candidates: list[str], seed: int = 0) -> None:
-            super().__init__(candidates, seed)
+        def __init__(self, candidates: list[str], seed: int = 0, done: set[str] = frozenset()) -> None:
+            super().__init__(candidates, seed, done)
             self._pending = [TrialSpec("001-xgboost", "xgboost", {"max_depth": "deep"}, 1.0, seed)]
 
-    monkeypatch.setattr(autopilot.job, "DefaultsStrategy", Broken)
+    monkeypatch.setattr(autopilot.search.plan, "DefaultsStrategy", Broken)
     out = tmp_path / "f"
     with pytest.raises(NoSuccessfulTrialError, match="every trial failed"):
-        AutoPilot(target="species", verbose=False, output=out).fit(PENGUINS)
+        AutoPilot(target="species", verbose=False, strategy="defaults", output=out).fit(PENGUINS)
     assert json.loads((out / "job.json").read_text())["status"] == "failed"
     assert "Traceback" in (out / "trials" / "001-xgboost" / "error.txt").read_text()
     board = pd.read_csv(out / "leaderboard.csv")

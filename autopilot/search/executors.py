@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import multiprocessing
+import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 
-from autopilot.search.runner import TrialData, run_trial
-from autopilot.search.spec import TrialResult
+from autopilot.search.processes import TrialProcessExecutor
+from autopilot.search.runner import TrialData, record_failure, run_trial
+from autopilot.search.spec import TrialResult, TrialSpec
 from autopilot.search.strategies import Strategy
 
 
@@ -23,12 +24,11 @@ class InlineExecutor(Executor):
         return future
 
 
-def make_executor(parallel_trials: int = 1) -> Executor:
-    """In-process for one trial at a time; a spawn-based process pool for more (threads in xgboost/torch
-    do not survive fork)."""
-    if parallel_trials <= 1:
-        return InlineExecutor()
-    return ProcessPoolExecutor(parallel_trials, mp_context=multiprocessing.get_context("spawn"))
+def make_executor(
+    parallel_trials: int = 1, time_limit: float | None = None, deadline: float | None = None, gpus: int = 0
+) -> Executor:
+    """One process per trial (killable at its time limit, a crash fails only that trial)."""
+    return TrialProcessExecutor(time_limit=time_limit, deadline=deadline, gpus=gpus)
 
 
 def run_search(
@@ -37,23 +37,33 @@ def run_search(
     data: TrialData,
     parallel_trials: int = 1,
     on_result: Callable[[TrialResult], None] | None = None,
+    deadline: float | None = None,
+    on_start: Callable[[TrialSpec], None] | None = None,
 ) -> list[TrialResult]:
-    """Keep up to ``parallel_trials`` trials in flight, telling the strategy each result as it lands."""
+    """Keep up to ``parallel_trials`` trials in flight, telling the strategy each result as it lands. No trial
+    starts after ``deadline`` (a ``time.monotonic()`` value); a trial the executor could not finish is recorded as
+    failed."""
     results: list[TrialResult] = []
-    running: set[Future] = set()
+    running: dict[Future, tuple[TrialSpec, float]] = {}
     exhausted = False
     while True:
         while not exhausted and len(running) < max(parallel_trials, 1):
-            spec = strategy.ask()
+            spec = strategy.ask() if deadline is None or time.monotonic() < deadline else None
             if spec is None:
                 exhausted = True
-            else:
-                running.add(executor.submit(run_trial, spec, data))
+                break
+            running[executor.submit(run_trial, spec, data)] = (spec, time.monotonic())
+            if on_start is not None:
+                on_start(spec)
         if not running:
             return results
-        done, running = wait(running, return_when=FIRST_COMPLETED)
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
         for future in done:
-            result = future.result()
+            spec, started = running.pop(future)
+            try:
+                result = future.result()
+            except Exception as exc:  # the executor's failure (time limit, dead process) is the trial's
+                result = record_failure(spec, data, exc, time.monotonic() - started)
             strategy.tell(result)
             results.append(result)
             if on_result is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 import traceback
 from dataclasses import dataclass
@@ -55,10 +56,25 @@ def run_trial(spec: TrialSpec, data: TrialData) -> TrialResult:
     return result
 
 
+def record_failure(spec: TrialSpec, data: TrialData, exc: BaseException, seconds: float) -> TrialResult:
+    """A trial that failed outside ``run_trial`` (stopped at its time limit, its process died) on disk as failed."""
+    folder = Path(data.trials_dir) / spec.id
+    write_json(folder / "spec.json", spec.to_dict())
+    details = getattr(exc, "details", "") or "".join(traceback.format_exception(exc))
+    write_text(folder / "error.txt", details)
+    result = TrialResult(spec, FAILED, {}, seconds, f"{type(exc).__name__}: {exc}".splitlines()[0])
+    write_json(folder / "result.json", result.to_dict())
+    return result
+
+
 def make_model(spec: TrialSpec, problem: Problem, device: str) -> Candidate:
     """The trial's candidate, told the problem type, the job's objective metric, the seed and the device."""
     cls = get_candidate(spec.candidate)
-    return cls(problem_type=problem.problem_type, metric=problem.metric, seed=spec.seed, device=device, **spec.params)
+    params = dict(spec.params)
+    if spec.budget < 1 and cls.budget_param:  # multi-fidelity: fewer rounds or epochs
+        full = params.get(cls.budget_param, inspect.signature(cls).parameters[cls.budget_param].default)
+        params[cls.budget_param] = max(1, round(full * spec.budget))
+    return cls(problem_type=problem.problem_type, metric=problem.metric, seed=spec.seed, device=device, **params)
 
 
 def _fit_and_score(spec: TrialSpec, data: TrialData, folder: Path) -> dict[str, float]:

@@ -16,8 +16,9 @@ class Strategy(Protocol):
 class DefaultsStrategy:
     """One trial per candidate with its default hyperparameters (the baseline before HPO)."""
 
-    def __init__(self, candidates: list[str], seed: int = 0) -> None:
-        self._pending = [TrialSpec(f"{i:03d}-{key}", key, {}, 1.0, seed) for i, key in enumerate(candidates, 1)]
+    def __init__(self, candidates: list[str], seed: int = 0, done: frozenset[str] | set[str] = frozenset()) -> None:
+        specs = [TrialSpec(f"{i:03d}-{key}", key, {}, 1.0, seed) for i, key in enumerate(candidates, 1)]
+        self._pending = [spec for spec in specs if spec.id not in done]
         self.results: list[TrialResult] = []
 
     def ask(self) -> TrialSpec | None:
