@@ -27,6 +27,7 @@ from autopilot.preprocess import feature_kinds
 from autopilot.problem import Problem, check_target, infer_problem
 from autopilot.reporting import Reporter
 from autopilot.search import TrialData, make_executor, run_search
+from autopilot.search.cv import CV_FOLDS, CV_MAX_ROWS
 from autopilot.search.plan import choose_strategy, default_parallel, make_strategy
 from autopilot.search.runner import MODEL_FILE
 
@@ -189,7 +190,14 @@ def _write_inputs(job_dir: Path, prepared: Prepared, config: JobConfig) -> Trial
         prepared.problem.to_dict(),
         prepared.profile,
         resolve_device(config.device),
+        _cv_folds(prepared),
     )
+
+
+def _cv_folds(prepared: Prepared) -> int:
+    """k-fold cross-validation in HPO with up to CV_MAX_ROWS rows, as Autopilot does; the holdout otherwise."""
+    rows = len(prepared.train_rows) + len(prepared.validation_rows)
+    return CV_FOLDS if prepared.strategy != "defaults" and rows <= CV_MAX_ROWS else 0
 
 
 def _resolved(prepared: Prepared, config: JobConfig) -> dict:
@@ -201,6 +209,7 @@ def _resolved(prepared: Prepared, config: JobConfig) -> dict:
         "candidates": prepared.candidates,
         "seed": config.seed,
         "device": resolve_device(config.device),
+        "scored_by": f"{CV_FOLDS}-fold cross-validation" if _cv_folds(prepared) else "holdout validation",
         "train_rows": len(prepared.train_rows),
         "validation_rows": len(prepared.validation_rows),
         "dropped_rows": prepared.problem.dropped_rows,

@@ -18,7 +18,9 @@ def load_results(job_dir: str | Path) -> list[TrialResult]:
 
 
 def build_leaderboard(results: list[TrialResult], problem: Problem) -> pd.DataFrame:
-    """Succeeded trials best first, then failed ones; the objective metric comes first after the candidate."""
+    """Succeeded trials best first (full budget before smaller ones), then failed ones; the objective metric comes
+    first after the candidate. A multi-fidelity trial that was not promoted to a larger budget is ``stopped-early``."""
+    promoted = {(r.spec.candidate, json.dumps(r.spec.params, sort_keys=True), r.spec.budget) for r in results}
     objective = METRICS[problem.metric]
     others = [m.name for m in metrics_for(problem.problem_type) if m.name != objective.name]
     rows = [
@@ -29,7 +31,7 @@ def build_leaderboard(results: list[TrialResult], problem: Problem) -> pd.DataFr
             **{name: r.metrics.get(name) for name in others},
             "fit_seconds": round(r.seconds, 3),
             "budget": r.spec.budget,
-            "status": r.status,
+            "status": _status(r, promoted),
             "params": json.dumps(r.spec.params, sort_keys=True),
             "error": r.error or "",
         }
@@ -37,15 +39,23 @@ def build_leaderboard(results: list[TrialResult], problem: Problem) -> pd.DataFr
     ]
     columns = ["trial", "candidate", objective.name, *others, "fit_seconds", "budget", "status", "params", "error"]
     board = pd.DataFrame(rows, columns=columns)
-    board["_failed"] = board["status"] != "succeeded"
+    board["_failed"] = board["status"] == "failed"
     board = board.sort_values(
-        ["_failed", objective.name, "trial"],
-        ascending=[True, not objective.greater_is_better, True],
+        ["_failed", "budget", objective.name, "trial"],
+        ascending=[True, False, not objective.greater_is_better, True],
         na_position="last",
         kind="stable",
     ).drop(columns="_failed")
     board.insert(0, "rank", range(1, len(board) + 1))
     return board.reset_index(drop=True)
+
+
+def _status(result: TrialResult, runs: set[tuple]) -> str:
+    if not result.ok or result.spec.budget >= 1:
+        return result.status
+    config = json.dumps(result.spec.params, sort_keys=True)
+    more = any(c == result.spec.candidate and p == config and b > result.spec.budget for c, p, b in runs)
+    return result.status if more else "stopped-early"
 
 
 def write_leaderboard(job_dir: str | Path, board: pd.DataFrame) -> Path:

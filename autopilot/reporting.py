@@ -141,7 +141,7 @@ class ConsoleReporter:
     def finished(self, job_dir: Path, board: pd.DataFrame, problem: Problem) -> None:
         if self._progress is not None:
             self._progress.stop()
-        table = Table(title=f"Leaderboard (validation {problem.metric})")
+        table = Table(title=f"Leaderboard ({problem.metric}, best first)")
         columns = ["rank", "trial", "candidate", problem.metric, "fit_seconds", "status"]
         for col in columns:
             table.add_column(col)

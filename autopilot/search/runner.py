@@ -18,6 +18,7 @@ from autopilot.metrics import score_all
 from autopilot.pipeline import AutopilotPipeline
 from autopilot.preprocess import build_preprocessor
 from autopilot.problem import Problem
+from autopilot.search.cv import cross_validate
 from autopilot.search.spec import FAILED, SUCCEEDED, TrialResult, TrialSpec
 
 MODEL_FILE = "pipeline.joblib"
@@ -33,6 +34,7 @@ class TrialData:
     problem: dict
     profile: dict
     device: str = "cpu"
+    cv_folds: int = 0  # over 1: candidates are ranked by k-fold cross-validation over train + validation
 
 
 @lru_cache(maxsize=4)
@@ -78,15 +80,25 @@ def make_model(spec: TrialSpec, problem: Problem, device: str) -> Candidate:
 
 
 def _fit_and_score(spec: TrialSpec, data: TrialData, folder: Path) -> dict[str, float]:
+    """Fit on train (early stopping on validation) and score on validation; with ``cv_folds``, the scores that rank
+    the trial are the cross-validation means over train + validation, and the holdout's are kept as holdout_*."""
     problem = Problem.from_dict(data.problem)
     train, validation = _read(data.train_path), _read(data.validation_path)
-    model = make_model(spec, problem, data.device)
-    preprocessor = build_preprocessor(data.profile, problem.target, categorical_encoding=model.categorical_encoding)
-    pipeline = AutopilotPipeline(preprocessor, model, problem)
-    pipeline.fit(train, validation)
+
+    def make_pipeline() -> AutopilotPipeline:
+        model = make_model(spec, problem, data.device)
+        encoding = model.categorical_encoding
+        return AutopilotPipeline(
+            build_preprocessor(data.profile, problem.target, categorical_encoding=encoding), model, problem
+        )
+
+    pipeline = make_pipeline().fit(train, validation)
     codes, proba = pipeline.predict_encoded(validation)
-    y_val = pipeline.encode_target(validation[problem.target])
-    metrics = score_all(problem.problem_type, y_val, codes, proba)
+    metrics = score_all(problem.problem_type, pipeline.encode_target(validation[problem.target]), codes, proba)
+    if data.cv_folds > 1:
+        rows = pd.concat([train, validation], ignore_index=True)
+        holdout = {f"holdout_{k}": v for k, v in metrics.items()}
+        metrics = {**cross_validate(make_pipeline, rows, problem, data.cv_folds, spec.seed), **holdout}
     if not np.isfinite(metrics[problem.metric]):
         raise ValueError(f"the objective {problem.metric} is not finite on validation")
     pipeline.save(folder / MODEL_FILE)

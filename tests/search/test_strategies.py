@@ -1,0 +1,126 @@
+"""Search strategies driven by hand (no training): Bayesian / random over the union space, successive halving,
+resuming from the journal, the strategy choice by data size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autopilot.candidates import REGISTRY
+from autopilot.errors import ConfigError
+from autopilot.metrics import get_metric
+from autopilot.search.halving import BUDGETS, SuccessiveHalvingStrategy
+from autopilot.search.optuna_strategy import OptunaStrategy
+from autopilot.search.plan import choose_strategy
+from autopilot.search.spec import FAILED, SUCCEEDED, TrialResult, TrialSpec
+
+CANDIDATES = ["linear-learner", "mlp", "xgboost"]
+ACCURACY = get_metric("Accuracy", "binary")
+
+
+def _result(spec: TrialSpec, score: float | None) -> TrialResult:
+    if score is None:
+        return TrialResult(spec, FAILED, {}, 0.1, "ValueError: broken")
+    return TrialResult(spec, SUCCEEDED, {"Accuracy": score}, 0.1)
+
+
+def _score(spec: TrialSpec) -> float:
+    """A made-up objective: xgboost with a small eta is best; more budget helps a little."""
+    if spec.candidate == "xgboost":
+        return 0.9 - abs(spec.params.get("eta", 0.1) - 0.02) + 0.01 * spec.budget
+    return 0.6 + 0.01 * spec.budget
+
+
+def test_defaults_first_then_suggestions_inside_each_space(tmp_path: Path) -> None:
+    strategy = OptunaStrategy(CANDIDATES, {}, ACCURACY, max_trials=12, seed=0, journal=tmp_path / "j")
+    specs = []
+    while (spec := strategy.ask()) is not None:
+        specs.append(spec)
+        strategy.tell(_result(spec, _score(spec)))
+    assert len(specs) == 12
+    assert [(s.id, s.params) for s in specs[:3]] == [(f"00{i + 1}-{k}", {}) for i, k in enumerate(CANDIDATES)]
+    assert len({s.id for s in specs}) == 12
+    for spec in specs[3:]:
+        space = REGISTRY[spec.candidate].search_space({})
+        assert set(spec.params) == set(space)
+        for name, value in spec.params.items():
+            assert space[name]._contains(space[name].to_internal_repr(value)), (name, value)
+
+
+def test_same_seed_same_suggestions(tmp_path: Path) -> None:
+    runs = []
+    for i in range(2):
+        strategy = OptunaStrategy(CANDIDATES, {}, ACCURACY, max_trials=8, seed=4, journal=tmp_path / f"j{i}")
+        specs = []
+        while (spec := strategy.ask()) is not None:
+            specs.append(spec)
+            strategy.tell(_result(spec, _score(spec)))
+        runs.append(specs)
+    assert runs[0] == runs[1]
+
+
+def test_failed_trials_are_told_and_the_search_goes_on(tmp_path: Path) -> None:
+    strategy = OptunaStrategy(CANDIDATES, {}, ACCURACY, max_trials=9, seed=0, journal=tmp_path / "j", sampler="random")
+    seen = 0
+    while (spec := strategy.ask()) is not None:
+        seen += 1
+        strategy.tell(_result(spec, None if seen % 2 else _score(spec)))
+    assert seen == 9
+    states = [t.state.name for t in strategy.study.get_trials()]
+    assert states.count("FAIL") == 3 and states.count("COMPLETE") == 3
+
+
+def test_resume_repeats_no_finished_trial_and_reruns_the_unfinished(tmp_path: Path) -> None:
+    journal = tmp_path / "j"
+    first = OptunaStrategy(CANDIDATES, {}, ACCURACY, max_trials=10, seed=0, journal=journal)
+    finished: dict[str, TrialResult] = {}
+    asked = [first.ask() for _ in range(7)]
+    for spec in asked[:5]:  # 001-005 finish; 006 and 007 were running when the job was killed
+        finished[spec.id] = _result(spec, _score(spec))
+        first.tell(finished[spec.id])
+    again = OptunaStrategy(CANDIDATES, {}, ACCURACY, max_trials=10, seed=0, journal=journal, finished=finished)
+    rest = []
+    while (spec := again.ask()) is not None:
+        rest.append(spec)
+        again.tell(_result(spec, _score(spec)))
+    assert rest[:2] == asked[5:7]  # the same specs again
+    assert [s.id for s in rest[2:]] == [
+        "008-" + rest[2].candidate,
+        "009-" + rest[3].candidate,
+        "010-" + rest[4].candidate,
+    ]
+    assert not {s.id for s in rest} & set(finished)
+
+
+def test_resume_when_a_default_finished_after_the_kill(tmp_path: Path) -> None:
+    first = OptunaStrategy(CANDIDATES, {}, ACCURACY, max_trials=5, seed=0, journal=tmp_path / "j")
+    spec = first.ask()
+    finished = {spec.id: _result(spec, 0.5)}
+    again = OptunaStrategy(CANDIDATES, {}, ACCURACY, max_trials=5, seed=0, journal=tmp_path / "j", finished=finished)
+    assert again.ask().id == "002-mlp"
+
+
+def test_successive_halving_promotes_the_best_and_stops_the_rest(tmp_path: Path) -> None:
+    strategy = SuccessiveHalvingStrategy(["xgboost"], {}, ACCURACY, max_trials=40, seed=0, journal=tmp_path / "j")
+    specs = []
+    while (spec := strategy.ask()) is not None:
+        specs.append(spec)
+        strategy.tell(_result(spec, _score(spec)))
+    budgets = [s.budget for s in specs]
+    assert budgets[0] == 1.0  # the defaults run in full
+    assert budgets.count(BUDGETS[0]) > budgets.count(BUDGETS[1]) > budgets.count(BUDGETS[2]) - 1 > 0
+    for spec in specs:
+        if spec.budget > BUDGETS[0] and spec.params:  # a promotion: the same config ran on the budget below
+            below = BUDGETS[BUDGETS.index(spec.budget) - 1]
+            assert any(s.params == spec.params and s.budget == below for s in specs)
+    best_low = max((s for s in specs if s.budget == BUDGETS[0]), key=_score)
+    assert any(s.params == best_low.params and s.budget == 1.0 for s in specs)
+
+
+def test_strategy_by_data_size() -> None:
+    assert choose_strategy("auto", 50 * 1000**2) == "bayesian"
+    assert choose_strategy("auto", 101 * 1000**2) == "multi-fidelity"
+    assert choose_strategy("random", 10**12) == "random"
+    with pytest.raises(ConfigError, match="--strategy must be one of"):
+        choose_strategy("grid", 1)
