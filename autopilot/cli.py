@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-trials", type=int, default=100, help="trials in all (default 100)")
     run.add_argument("--time-limit", type=float, help="seconds for the whole search; the job ends within it")
     run.add_argument("--trial-time-limit", type=float, help="seconds per trial; a slower trial is stopped, failed")
+    run.add_argument("--cluster", help="a running Dask scheduler, tcp://HOST:PORT, to run the trials on")
     run.add_argument(
         "--parallel", "--parallel-trials", dest="parallel_trials", type=int, help="trials at once (default: cores / 2)"
     )
@@ -74,6 +75,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         max_trials=args.max_trials,
         time_limit=args.time_limit,
         trial_time_limit=args.trial_time_limit,
+        cluster=args.cluster,
         device=args.device,
         output=args.output,
         job_name=args.job_name,

@@ -27,6 +27,7 @@ from autopilot.preprocess import feature_kinds
 from autopilot.problem import Problem, check_target, infer_problem
 from autopilot.reporting import Reporter
 from autopilot.search import TrialData, make_executor, run_search
+from autopilot.search.cluster import check_cluster, cluster_executor
 from autopilot.search.cv import CV_FOLDS, CV_MAX_ROWS
 from autopilot.search.plan import choose_strategy, default_parallel, make_strategy
 from autopilot.search.runner import MODEL_FILE
@@ -48,6 +49,7 @@ class JobConfig:
     max_trials: int = 100
     time_limit: float | None = None
     trial_time_limit: float | None = None
+    cluster: str | None = None
     device: str = "auto"
     output: str | None = None
     job_name: str | None = None
@@ -74,6 +76,8 @@ class Prepared:
 def prepare(data: str | Path | pd.DataFrame, config: JobConfig) -> Prepared:
     """Load, profile, infer the problem, pick candidates and split; raises an AutopilotError on bad input."""
     check_device(config.device)
+    if config.cluster:
+        check_cluster(config.cluster)
     if isinstance(data, pd.DataFrame):
         table, source = (
             table_from_pandas(data),
@@ -145,8 +149,14 @@ def _search(prepared: Prepared, config: JobConfig, data: TrialData, finished: di
     gpus = _gpu_count() if data.device == "cuda" else 0
     objective = get_metric(prepared.problem.metric, prepared.problem.problem_type)
     reporter.training_started(config.max_trials, data.device, parallel, len(finished), config.time_limit, objective)
+    hooks = {"on_result": reporter.trial_finished, "on_start": reporter.trial_started}
+    limits = {"deadline": deadline, "trial_time_limit": config.trial_time_limit}
+    if config.cluster:
+        with cluster_executor(config.cluster, data) as (executor, frames, threads):
+            run_search(strategy, executor, data, config.parallel_trials or threads, remote=frames, **hooks, **limits)
+        return
     with make_executor(parallel, config.trial_time_limit, deadline, gpus) as executor:
-        run_search(strategy, executor, data, parallel, reporter.trial_finished, deadline, reporter.trial_started)
+        run_search(strategy, executor, data, parallel, **hooks, **limits)
 
 
 def _gpu_count() -> int:

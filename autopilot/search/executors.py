@@ -5,23 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from pathlib import Path
 
-from autopilot.search.processes import TrialProcessExecutor
-from autopilot.search.runner import TrialData, record_failure, run_trial
+from autopilot.io import write_json
+from autopilot.search.processes import TrialProcessExecutor, TrialTimeout
+from autopilot.search.runner import TrialData, record_failure, run_trial, run_trial_remote, save_outcome
 from autopilot.search.spec import TrialResult, TrialSpec
 from autopilot.search.strategies import Strategy
 
-
-class InlineExecutor(Executor):
-    """Runs each call at submit time in this process: one trial at a time, no start-up cost."""
-
-    def submit(self, fn: Callable, /, *args: object, **kwargs: object) -> Future:
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:
-            future.set_exception(exc)
-        return future
+GRACE_SECONDS = 5.0  # past a trial's limit, how long to wait for its executor to report the stop
 
 
 def make_executor(
@@ -39,10 +31,15 @@ def run_search(
     on_result: Callable[[TrialResult], None] | None = None,
     deadline: float | None = None,
     on_start: Callable[[TrialSpec], None] | None = None,
+    remote: tuple | None = None,
+    trial_time_limit: float | None = None,
 ) -> list[TrialResult]:
-    """Keep up to ``parallel_trials`` trials in flight, telling the strategy each result as it lands. No trial
-    starts after ``deadline`` (a ``time.monotonic()`` value); a trial the executor could not finish is recorded as
-    failed."""
+    """Keep up to ``parallel_trials`` trials in flight, telling the strategy each result as it lands.
+
+    No trial starts after ``deadline`` (a ``time.monotonic()`` value). A trial the executor could not finish, or one
+    still running past ``trial_time_limit`` or the deadline, is recorded as failed and no longer waited for (a
+    cluster cannot kill it; the process executor already has). With ``remote`` (the scattered train and validation
+    frames), trials run through ``run_trial_remote`` and their files are written here."""
     results: list[TrialResult] = []
     running: dict[Future, tuple[TrialSpec, float]] = {}
     exhausted = False
@@ -52,19 +49,59 @@ def run_search(
             if spec is None:
                 exhausted = True
                 break
-            running[executor.submit(run_trial, spec, data)] = (spec, time.monotonic())
+            if remote is None:
+                future = executor.submit(run_trial, spec, data)
+            else:
+                future = executor.submit(run_trial_remote, spec, data, *remote)
+            running[future] = (spec, time.monotonic())
             if on_start is not None:
                 on_start(spec)
         if not running:
             return results
-        done, _ = wait(running, return_when=FIRST_COMPLETED)
-        for future in done:
+        done, _ = wait(running, timeout=_next_expiry(running, deadline, trial_time_limit), return_when=FIRST_COMPLETED)
+        for future in done or _expired(running, deadline, trial_time_limit):
             spec, started = running.pop(future)
-            try:
-                result = future.result()
-            except Exception as exc:  # the executor's failure (time limit, dead process) is the trial's
-                result = record_failure(spec, data, exc, time.monotonic() - started)
+            result = _collect(future, spec, data, time.monotonic() - started, remote is not None)
             strategy.tell(result)
             results.append(result)
             if on_result is not None:
                 on_result(result)
+
+
+def _limit(started: float, deadline: float | None, trial_time_limit: float | None) -> float | None:
+    limits = [started + trial_time_limit] if trial_time_limit else []
+    if deadline is not None:
+        limits.append(deadline)
+    return min(limits) + GRACE_SECONDS if limits else None
+
+
+def _next_expiry(running: dict, deadline: float | None, trial_time_limit: float | None) -> float | None:
+    ends = [e for _, started in running.values() if (e := _limit(started, deadline, trial_time_limit)) is not None]
+    return max(0.0, min(ends) - time.monotonic()) if ends else None
+
+
+def _expired(running: dict, deadline: float | None, trial_time_limit: float | None) -> list[Future]:
+    now = time.monotonic()
+    out = []
+    for future, (_, started) in running.items():
+        end = _limit(started, deadline, trial_time_limit)
+        if end is not None and now >= end:
+            future.cancel()
+            out.append(future)
+    return out
+
+
+def _collect(future: Future, spec: TrialSpec, data: TrialData, seconds: float, remote: bool) -> TrialResult:
+    if not future.done():
+        return record_failure(spec, data, TrialTimeout("stopped at its time limit; no longer waited for"), seconds)
+    try:
+        value = future.result()
+    except Exception as exc:  # the executor's failure (time limit, dead process or worker) is the trial's
+        return record_failure(spec, data, exc, seconds)
+    if not remote:
+        return value
+    result, pipeline, error = value
+    folder = Path(data.trials_dir) / spec.id
+    write_json(folder / "spec.json", spec.to_dict())
+    save_outcome(folder, result, pipeline, error)
+    return result

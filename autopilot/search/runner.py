@@ -1,19 +1,23 @@
-"""``run_trial``: fit one candidate on the job's train split and score it on validation. Never raises."""
+"""``run_trial``: fit one candidate on the job's train split and score it on validation. Never raises.
+
+``run_trial_remote`` does the same on a cluster worker and hands the files' contents back instead of writing them."""
 
 from __future__ import annotations
 
 import inspect
+import io
 import time
 import traceback
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pandas as pd
 
 from autopilot.candidates import Candidate, get_candidate
-from autopilot.io import write_json, write_text
+from autopilot.io import atomic_path, write_json, write_text
 from autopilot.metrics import score_all
 from autopilot.pipeline import AutopilotPipeline
 from autopilot.preprocess import build_preprocessor
@@ -46,16 +50,46 @@ def run_trial(spec: TrialSpec, data: TrialData) -> TrialResult:
     """Train, score and save one trial into ``trials/<id>/``; a failure becomes a result holding its error."""
     folder = Path(data.trials_dir) / spec.id
     write_json(folder / "spec.json", spec.to_dict())
+    result, pipeline, error = _attempt(spec, data, _read(data.train_path), _read(data.validation_path))
+    save_outcome(folder, result, pipeline, error)
+    return result
+
+
+def run_trial_remote(
+    spec: TrialSpec, data: TrialData, train: pd.DataFrame, validation: pd.DataFrame
+) -> tuple[TrialResult, bytes | None, str | None]:
+    """``run_trial`` for a cluster worker, which may not share the job's disk: the data comes as (scattered)
+    frames, and the result, the pickled pipeline and any traceback go back for the client to save."""
+    result, pipeline, error = _attempt(spec, data, train, validation)
+    if pipeline is None:
+        return result, None, error
+    buffer = io.BytesIO()
+    joblib.dump(pipeline, buffer)
+    return result, buffer.getvalue(), error
+
+
+def save_outcome(folder: Path, result: TrialResult, pipeline: object, error: str | None) -> None:
+    """A trial's files: the pipeline (an object, or its pickled bytes), error.txt, then result.json last."""
+    if isinstance(pipeline, bytes):
+        with atomic_path(folder / MODEL_FILE) as tmp:
+            tmp.write_bytes(pipeline)
+    elif pipeline is not None:
+        pipeline.save(folder / MODEL_FILE)
+    if error is not None:
+        write_text(folder / "error.txt", error)
+    write_json(folder / "result.json", result.to_dict())
+
+
+def _attempt(
+    spec: TrialSpec, data: TrialData, train: pd.DataFrame, validation: pd.DataFrame
+) -> tuple[TrialResult, AutopilotPipeline | None, str | None]:
     start = time.perf_counter()
     try:
-        metrics = _fit_and_score(spec, data, folder)
-        result = TrialResult(spec, SUCCEEDED, metrics, time.perf_counter() - start)
+        metrics, pipeline = _fit_and_score(spec, data, train, validation)
+        return TrialResult(spec, SUCCEEDED, metrics, time.perf_counter() - start), pipeline, None
     except Exception as exc:  # a failing trial must never sink the job; its traceback is kept in error.txt
-        write_text(folder / "error.txt", traceback.format_exc())
         error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        result = TrialResult(spec, FAILED, {}, time.perf_counter() - start, error)
-    write_json(folder / "result.json", result.to_dict())
-    return result
+        return TrialResult(spec, FAILED, {}, time.perf_counter() - start, error), None, traceback.format_exc()
 
 
 def record_failure(spec: TrialSpec, data: TrialData, exc: BaseException, seconds: float) -> TrialResult:
@@ -79,11 +113,12 @@ def make_model(spec: TrialSpec, problem: Problem, device: str) -> Candidate:
     return cls(problem_type=problem.problem_type, metric=problem.metric, seed=spec.seed, device=device, **params)
 
 
-def _fit_and_score(spec: TrialSpec, data: TrialData, folder: Path) -> dict[str, float]:
+def _fit_and_score(
+    spec: TrialSpec, data: TrialData, train: pd.DataFrame, validation: pd.DataFrame
+) -> tuple[dict, AutopilotPipeline]:
     """Fit on train (early stopping on validation) and score on validation; with ``cv_folds``, the scores that rank
     the trial are the cross-validation means over train + validation, and the holdout's are kept as holdout_*."""
     problem = Problem.from_dict(data.problem)
-    train, validation = _read(data.train_path), _read(data.validation_path)
 
     def make_pipeline() -> AutopilotPipeline:
         model = make_model(spec, problem, data.device)
@@ -101,5 +136,4 @@ def _fit_and_score(spec: TrialSpec, data: TrialData, folder: Path) -> dict[str, 
         metrics = {**cross_validate(make_pipeline, rows, problem, data.cv_folds, spec.seed), **holdout}
     if not np.isfinite(metrics[problem.metric]):
         raise ValueError(f"the objective {problem.metric} is not finite on validation")
-    pipeline.save(folder / MODEL_FILE)
-    return metrics
+    return metrics, pipeline
