@@ -125,7 +125,11 @@ def run_job(data: str | Path | pd.DataFrame, config: JobConfig, reporter: Report
     job.update(finished=_now(), seconds=round(time.time() - started, 3))
     if not any(r.ok for r in results):
         write_json(job_dir / "job.json", {**job, "status": "failed"})
-        first = results[0].error if results else "none finished in the time limit"
+        if config.time_limit and all("time limit" in (r.error or "") for r in results):
+            raise NoSuccessfulTrialError(
+                f"no trial finished within the time limit of {config.time_limit:g} s; give a longer --time-limit"
+            )
+        first = results[0].error if results else "none ran"
         raise NoSuccessfulTrialError(f"every trial failed (first: {first}); see {job_dir}/trials/*/error.txt")
     write_best(job_dir, board, prepared)
     write_json(job_dir / "job.json", {**job, "status": "completed", "best_trial": board.iloc[0]["trial"]})
@@ -148,7 +152,8 @@ def _search(prepared: Prepared, config: JobConfig, data: TrialData, finished: di
     deadline = time.monotonic() + config.time_limit if config.time_limit else None
     gpus = _gpu_count() if data.device == "cuda" else 0
     objective = get_metric(prepared.problem.metric, prepared.problem.problem_type)
-    reporter.training_started(config.max_trials, data.device, parallel, len(finished), config.time_limit, objective)
+    total = min(config.max_trials, len(prepared.candidates)) if prepared.strategy == "defaults" else config.max_trials
+    reporter.training_started(total, data.device, parallel, len(finished), config.time_limit, objective)
     hooks = {"on_result": reporter.trial_finished, "on_start": reporter.trial_started}
     limits = {"deadline": deadline, "trial_time_limit": config.trial_time_limit}
     if config.cluster:

@@ -37,7 +37,6 @@ class Candidate(BaseEstimator):
     key: ClassVar[str]
     problem_types: ClassVar[tuple[str, ...]]
     categorical_encoding: ClassVar[str] = "onehot"
-    budget_param: ClassVar[str | None] = None  # scaled by a trial's budget (a fidelity below 1) in multi-fidelity
 
     @classmethod
     def search_space(cls, profile: dict) -> dict[str, BaseDistribution]:

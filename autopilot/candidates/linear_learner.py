@@ -24,7 +24,6 @@ class LinearLearnerCandidate(Candidate):
 
     key = "linear-learner"
     problem_types = (BINARY, MULTICLASS, REGRESSION)
-    budget_param = "epochs"
 
     def __init__(
         self,

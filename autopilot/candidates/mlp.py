@@ -25,7 +25,6 @@ class MLPCandidate(Candidate):
     key = "mlp"
     problem_types = (BINARY, MULTICLASS, REGRESSION)
     categorical_encoding = "ordinal"
-    budget_param = "max_epochs"
 
     def __init__(
         self,

@@ -30,7 +30,6 @@ class XGBoostCandidate(Candidate):
 
     key = "xgboost"
     problem_types = (BINARY, MULTICLASS, REGRESSION)
-    budget_param = "num_round"
 
     def __init__(
         self,

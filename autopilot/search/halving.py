@@ -1,6 +1,6 @@
 """Multi-fidelity search: asynchronous successive halving (ASHA) over Optuna's suggestions.
 
-New configurations train on the smallest budget (1/9 of the boosting rounds or epochs). Whenever a configuration is
+New configurations train on the smallest budget (1/9 of the training rows). Whenever a configuration is
 in the best 1/3 of those finished on its budget, it is trained again on three times the budget, up to the full one;
 the others stop there, and the leaderboard says so. Optuna learns from the smallest-budget scores, which every
 configuration has. A promotion is a new trial with the same candidate and hyperparameters and a larger budget.

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import inspect
 import io
 import time
 import traceback
@@ -26,6 +25,7 @@ from autopilot.search.cv import cross_validate
 from autopilot.search.spec import FAILED, SUCCEEDED, TrialResult, TrialSpec
 
 MODEL_FILE = "pipeline.joblib"
+MIN_BUDGET_ROWS = 50  # a trial on a small budget still trains on at least this many rows (or all of them)
 
 
 @dataclass(frozen=True)
@@ -106,11 +106,20 @@ def record_failure(spec: TrialSpec, data: TrialData, exc: BaseException, seconds
 def make_model(spec: TrialSpec, problem: Problem, device: str) -> Candidate:
     """The trial's candidate, told the problem type, the job's objective metric, the seed and the device."""
     cls = get_candidate(spec.candidate)
-    params = dict(spec.params)
-    if spec.budget < 1 and cls.budget_param:  # multi-fidelity: fewer rounds or epochs
-        full = params.get(cls.budget_param, inspect.signature(cls).parameters[cls.budget_param].default)
-        params[cls.budget_param] = max(1, round(full * spec.budget))
-    return cls(problem_type=problem.problem_type, metric=problem.metric, seed=spec.seed, device=device, **params)
+    return cls(problem_type=problem.problem_type, metric=problem.metric, seed=spec.seed, device=device, **spec.params)
+
+
+def budget_rows(train: pd.DataFrame, problem: Problem, budget: float, seed: int) -> pd.DataFrame:
+    """A seeded ``budget`` share of the rows (at least ``MIN_BUDGET_ROWS``), by class for classification with at
+    least one row of every class, so the model still knows them all."""
+    share = max(budget, MIN_BUDGET_ROWS / max(len(train), 1))
+    if share >= 1:
+        return train
+    if not problem.is_classification:
+        return train.sample(frac=share, random_state=seed)
+    by_class = train.groupby(problem.target, observed=True)
+    keep = by_class.sample(frac=share, random_state=seed).index.union(by_class.head(1).index)
+    return train.loc[keep]
 
 
 def _fit_and_score(
@@ -119,6 +128,8 @@ def _fit_and_score(
     """Fit on train (early stopping on validation) and score on validation; with ``cv_folds``, the scores that rank
     the trial are the cross-validation means over train + validation, and the holdout's are kept as holdout_*."""
     problem = Problem.from_dict(data.problem)
+    if spec.budget < 1:  # multi-fidelity: a seeded share of the training rows; validation stays whole
+        train = budget_rows(train, problem, spec.budget, spec.seed)
 
     def make_pipeline() -> AutopilotPipeline:
         model = make_model(spec, problem, data.device)

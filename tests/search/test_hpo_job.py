@@ -73,7 +73,7 @@ def test_trial_time_limit_fails_the_slow_trial(tmp_path: Path) -> None:
 def test_job_time_limit_stops_the_search_and_keeps_a_best_model(tmp_path: Path) -> None:
     job = _run(tmp_path / "tl", max_trials=1000, time_limit=4, strategy="random", algorithms=["linear-learner"])
     board = job.leaderboard
-    assert 1 <= (board["status"] == "succeeded").sum() and len(board) < 1000
+    assert (board["status"] == "succeeded").sum() >= 1 and len(board) < 1000
     assert (job.path / "best" / "pipeline.joblib").is_file() and job.info["status"] == "completed"
     killed = board[board["status"] == "failed"]
     assert killed["error"].str.contains("time limit").all()  # only trials cut off at the deadline fail

@@ -124,3 +124,17 @@ def test_strategy_by_data_size() -> None:
     assert choose_strategy("random", 10**12) == "random"
     with pytest.raises(ConfigError, match="--strategy must be one of"):
         choose_strategy("grid", 1)
+
+
+def test_budget_rows_keep_every_class_and_are_seeded() -> None:
+    import pandas as pd
+
+    from autopilot.problem import Problem
+    from autopilot.search.runner import budget_rows
+
+    train = pd.DataFrame({"x": range(900), "y": ["rare"] * 3 + ["a"] * 597 + ["b"] * 300})
+    problem = Problem("y", "multiclass", "Accuracy", "test", classes=["a", "b", "rare"])
+    ninth = budget_rows(train, problem, 1 / 9, seed=0)
+    assert 95 <= len(ninth) <= 105 and set(ninth["y"]) == {"a", "b", "rare"}
+    assert ninth.equals(budget_rows(train, problem, 1 / 9, seed=0))
+    assert len(budget_rows(train.head(40), problem, 1 / 9, seed=0)) == 40  # never below 50 rows (here: all)
