@@ -38,6 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-trials", type=int, default=100, help="trials in all (default 100)")
     run.add_argument("--time-limit", type=float, help="seconds for the whole search; the job ends within it")
     run.add_argument("--trial-time-limit", type=float, help="seconds per trial; a slower trial is stopped, failed")
+    run.add_argument(
+        "--mode",
+        choices=["auto", "hpo", "ensembling"],
+        default="auto",
+        help="ensembling (AutoGluon stacking) or hpo (search over linear-learner, xgboost, mlp); "
+        "auto: ensembling up to 100 MB of data (or --ensembling-max-mb), hpo above, hpo whenever --strategy is given",
+    )
+    run.add_argument("--ensembling-max-mb", type=float, help="auto mode's threshold in MB (default 100)")
     run.add_argument("--cluster", help="a running Dask scheduler, tcp://HOST:PORT, to run the trials on")
     run.add_argument(
         "--parallel", "--parallel-trials", dest="parallel_trials", type=int, help="trials at once (default: cores / 2)"
@@ -76,6 +84,8 @@ def cmd_run(args: argparse.Namespace) -> None:
         time_limit=args.time_limit,
         trial_time_limit=args.trial_time_limit,
         cluster=args.cluster,
+        mode=args.mode,
+        ensembling_max_bytes=int(args.ensembling_max_mb * 1e6) if args.ensembling_max_mb else None,
         device=args.device,
         output=args.output,
         job_name=args.job_name,

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from autopilot.candidates import resolve_algorithms
 from autopilot.data import SourceInfo, profile_table, read_table, split_train_validation, table_from_pandas
 from autopilot.device import check_device, resolve_device
+from autopilot.ensemble import BAG_FOLDS, STACK_LEVELS, resolve_families, run_ensembling
 from autopilot.errors import NoSuccessfulTrialError
 from autopilot.io import atomic_path, write_json
 from autopilot.job_folder import check_folder, create_folder, job_dir_for
@@ -29,8 +30,11 @@ from autopilot.reporting import Reporter
 from autopilot.search import TrialData, make_executor, run_search
 from autopilot.search.cluster import check_cluster, cluster_executor
 from autopilot.search.cv import CV_FOLDS, CV_MAX_ROWS
-from autopilot.search.plan import choose_strategy, default_parallel, make_strategy
-from autopilot.search.runner import MODEL_FILE
+from autopilot.search.plan import choose_mode, choose_strategy, default_parallel, make_strategy
+from autopilot.search.runner import MODEL_FILE, record_failure
+from autopilot.search.spec import TrialSpec
+
+ENSEMBLING_GRACE_SECONDS = 60  # AutoGluon's own time limit is approximate; past it by this much it is stopped
 
 
 @dataclass
@@ -49,6 +53,8 @@ class JobConfig:
     max_trials: int = 100
     time_limit: float | None = None
     trial_time_limit: float | None = None
+    mode: str = "auto"
+    ensembling_max_bytes: int | None = None
     cluster: str | None = None
     device: str = "auto"
     output: str | None = None
@@ -71,6 +77,8 @@ class Prepared:
     job_dir: Path
     resume: bool
     strategy: str
+    mode: str = "hpo"
+    mode_reason: str = ""
 
 
 def prepare(data: str | Path | pd.DataFrame, config: JobConfig) -> Prepared:
@@ -88,15 +96,19 @@ def prepare(data: str | Path | pd.DataFrame, config: JobConfig) -> Prepared:
     check_target(table, config.target)
     profile = profile_table(table, config.target, source.bytes)
     problem = infer_problem(table, config.target, config.problem_type, config.metric, config.positive_label)
-    candidates = resolve_algorithms(config.algorithms, problem.problem_type)
+    mode, why = choose_mode(config.mode, config.strategy, source.bytes, config.ensembling_max_bytes)
+    if mode == "ensembling":
+        candidates = resolve_families(config.algorithms)
+    else:
+        candidates = resolve_algorithms(config.algorithms, problem.problem_type)
     table = table.filter(pc.is_valid(table.column(config.target)))
     y = table.column(config.target).to_pandas().rename(config.target)
     train, val = split_train_validation(y, problem.is_classification, config.validation_fraction, config.seed)
     job_dir = job_dir_for(config.output, config.job_name, source)
     resume = check_folder(job_dir, asdict(config))
     feature_kinds(profile, config.target)  # refuses data with no usable feature
-    strategy = choose_strategy(config.strategy, source.bytes)
-    return Prepared(table, source, profile, problem, candidates, train, val, job_dir, resume, strategy)
+    strategy = "ensembling" if mode == "ensembling" else choose_strategy(config.strategy, source.bytes)
+    return Prepared(table, source, profile, problem, candidates, train, val, job_dir, resume, strategy, mode, why)
 
 
 def run_job(data: str | Path | pd.DataFrame, config: JobConfig, reporter: Reporter) -> Path:
@@ -138,6 +150,10 @@ def run_job(data: str | Path | pd.DataFrame, config: JobConfig, reporter: Report
 
 
 def _search(prepared: Prepared, config: JobConfig, data: TrialData, finished: dict, reporter: Reporter) -> None:
+    reporter.plan(f"Mode: {prepared.mode} ({prepared.mode_reason})")
+    if prepared.mode == "ensembling":
+        _ensemble(prepared, config, data, finished, reporter)
+        return
     strategy = make_strategy(
         prepared.strategy,
         prepared.candidates,
@@ -162,6 +178,26 @@ def _search(prepared: Prepared, config: JobConfig, data: TrialData, finished: di
         return
     with make_executor(parallel, config.trial_time_limit, deadline, gpus) as executor:
         run_search(strategy, executor, data, parallel, **hooks, **limits)
+
+
+def _ensemble(prepared: Prepared, config: JobConfig, data: TrialData, finished: dict, reporter: Reporter) -> None:
+    """AutoGluon in one trial process; its time limit is passed through, and the process is stopped past it."""
+    if finished:  # AutoGluon finished before the job was stopped: its trials are all there
+        return
+    families = ", ".join(prepared.candidates)
+    reporter.plan(f"Ensembling with AutoGluon: {families}; {BAG_FOLDS}-fold bagging, {STACK_LEVELS} stack level")
+    gpus = _gpu_count() if data.device == "cuda" else 0
+    limit = config.time_limit
+    deadline = time.monotonic() + limit + ENSEMBLING_GRACE_SECONDS if limit else None
+    with make_executor(1, None, deadline) as executor:
+        future = executor.submit(run_ensembling, data, prepared.candidates, limit, config.seed, gpus)
+        try:
+            results = future.result()
+        except Exception as exc:  # recorded like a failed trial, so the job says what happened
+            spec = TrialSpec("001-autogluon", "autogluon", {}, 1.0, config.seed)
+            results = [record_failure(spec, data, exc, 0.0)]
+    for result in results:
+        reporter.trial_finished(result)
 
 
 def _gpu_count() -> int:
@@ -217,7 +253,8 @@ def _cv_folds(prepared: Prepared) -> int:
 
 def _resolved(prepared: Prepared, config: JobConfig) -> dict:
     return {
-        "mode": "hpo",
+        "mode": prepared.mode,
+        "mode_reason": prepared.mode_reason,
         "strategy": prepared.strategy,
         "problem_type": prepared.problem.problem_type,
         "metric": prepared.problem.metric,

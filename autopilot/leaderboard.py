@@ -30,6 +30,7 @@ def build_leaderboard(results: list[TrialResult], problem: Problem) -> pd.DataFr
             objective.name: r.metrics.get(objective.name),
             **{name: r.metrics.get(name) for name in others},
             "fit_seconds": round(r.seconds, 3),
+            "predict_seconds": _rounded(r.metrics.get("predict_seconds")),
             "budget": r.spec.budget,
             "status": _status(r, promoted),
             "params": json.dumps(r.spec.params, sort_keys=True),
@@ -37,7 +38,18 @@ def build_leaderboard(results: list[TrialResult], problem: Problem) -> pd.DataFr
         }
         for r in results
     ]
-    columns = ["trial", "candidate", objective.name, *others, "fit_seconds", "budget", "status", "params", "error"]
+    columns = [
+        "trial",
+        "candidate",
+        objective.name,
+        *others,
+        "fit_seconds",
+        "predict_seconds",
+        "budget",
+        "status",
+        "params",
+        "error",
+    ]
     board = pd.DataFrame(rows, columns=columns)
     board["_failed"] = board["status"] == "failed"
     board = board.sort_values(
@@ -48,6 +60,10 @@ def build_leaderboard(results: list[TrialResult], problem: Problem) -> pd.DataFr
     ).drop(columns="_failed")
     board.insert(0, "rank", range(1, len(board) + 1))
     return board.reset_index(drop=True)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def _status(result: TrialResult, runs: set[tuple]) -> str:

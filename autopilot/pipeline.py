@@ -95,4 +95,8 @@ class AutopilotPipeline:
         pipeline = joblib.load(path)
         if not isinstance(pipeline, AutopilotPipeline):
             raise PredictionError(f"{path} does not hold an autopilot pipeline")
+        pipeline.loaded_from(Path(path))
         return pipeline
+
+    def loaded_from(self, path: Path) -> None:
+        """Called with the file a pipeline was loaded from (one whose model lives beside it finds it there)."""

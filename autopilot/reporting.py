@@ -27,6 +27,8 @@ class Reporter(Protocol):
 
     def trial_started(self, spec: TrialSpec) -> None: ...
 
+    def plan(self, text: str) -> None: ...
+
     def trial_finished(self, result: TrialResult) -> None: ...
 
     def finished(self, job_dir: Path, board: pd.DataFrame, problem: Problem) -> None: ...
@@ -41,6 +43,8 @@ class SilentReporter:
 
     def trial_started(self, spec: TrialSpec) -> None: ...
 
+    def plan(self, text: str) -> None: ...
+
     def trial_finished(self, result: TrialResult) -> None: ...
 
     def finished(self, job_dir: Path, board: pd.DataFrame, problem: Problem) -> None: ...
@@ -53,6 +57,8 @@ class ConsoleReporter:
         self.console = console or Console(highlight=False)
         self._progress: Progress | None = None
         self._counts: Counter = Counter()
+        self._objective: Metric | None = None
+        self._best: float | None = None
 
     def detected(self, source: SourceInfo, profile: dict, problem: Problem) -> None:
         c = self.console
@@ -101,13 +107,22 @@ class ConsoleReporter:
         self._progress.start()
         self._task = self._progress.add_task("trials", total=max_trials, completed=resumed, status="")
 
+    def plan(self, text: str) -> None:
+        self.console.print(text)
+
     def trial_started(self, spec: TrialSpec) -> None:
         self._counts["running"] += 1
         self._refresh()
 
     def trial_finished(self, result: TrialResult) -> None:
         progress = self._progress
-        if progress is None:
+        if progress is None:  # ensembling: no search to follow, one line per model
+            self._note_best(result)
+            self.console.print(
+                f"  {result.spec.id}: " + ", ".join(f"{k} {v:.4f}" for k, v in list(result.metrics.items())[:3])
+                if result.ok
+                else f"  failed: {result.error}"
+            )
             return
         self._counts["running"] -= 1
         self._counts["done" if result.ok else "failed"] += 1

@@ -18,6 +18,25 @@ STRATEGIES = ("auto", "bayesian", "multi-fidelity", "random", "defaults")
 JOURNAL = "search.journal"
 
 
+MODES = ("auto", "hpo", "ensembling")
+ENSEMBLING_MAX_BYTES = 100 * 1000**2  # as Autopilot: ensembling up to 100 MB of data, HPO above
+
+
+def choose_mode(requested: str, strategy: str, data_bytes: int, max_bytes: int | None = None) -> tuple[str, str]:
+    """The mode and why: as asked; HPO when a search strategy was named; else ensembling up to the threshold."""
+    if requested not in MODES:
+        raise ConfigError(f"--mode must be one of {', '.join(MODES)}; got '{requested}'")
+    if requested != "auto":
+        return requested, "as asked"
+    if strategy != "auto":
+        return "hpo", f"--strategy {strategy} was given"
+    limit = ENSEMBLING_MAX_BYTES if max_bytes is None else max_bytes
+    size = f"{data_bytes / 1e6:.1f} MB of data"
+    if data_bytes <= limit:
+        return "ensembling", f"{size} <= {limit / 1e6:g} MB"
+    return "hpo", f"{size} > {limit / 1e6:g} MB"
+
+
 def choose_strategy(requested: str, data_bytes: int) -> str:
     """``auto``: Bayesian optimisation up to 100 MB of data, multi-fidelity above."""
     if requested not in STRATEGIES:

@@ -139,7 +139,9 @@ def _fit_and_score(
         )
 
     pipeline = make_pipeline().fit(train, validation)
+    start = time.perf_counter()
     codes, proba = pipeline.predict_encoded(validation)
+    predict_seconds = time.perf_counter() - start
     metrics = score_all(problem.problem_type, pipeline.encode_target(validation[problem.target]), codes, proba)
     if data.cv_folds > 1:
         rows = pd.concat([train, validation], ignore_index=True)
@@ -147,4 +149,4 @@ def _fit_and_score(
         metrics = {**cross_validate(make_pipeline, rows, problem, data.cv_folds, spec.seed), **holdout}
     if not np.isfinite(metrics[problem.metric]):
         raise ValueError(f"the objective {problem.metric} is not finite on validation")
-    return metrics, pipeline
+    return {**metrics, "predict_seconds": predict_seconds}, pipeline

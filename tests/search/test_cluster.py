@@ -30,6 +30,7 @@ def test_job_runs_on_a_dask_cluster(tmp_path: Path, cluster) -> None:
         verbose=False,
         output=out,
         max_trials=5,
+        mode="hpo",
         cluster=cluster.scheduler_address,
         algorithms=["xgboost", "linear-learner"],
     ).fit(PENGUINS)

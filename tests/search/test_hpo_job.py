@@ -20,7 +20,7 @@ PENGUINS = Path(__file__).resolve().parents[2] / "datasets" / "penguins.csv"
 
 
 def _run(out: Path, **kw: object):
-    return AutoPilot(target="species", verbose=False, output=out, **kw).fit(PENGUINS)
+    return AutoPilot(target="species", verbose=False, output=out, mode="hpo", **kw).fit(PENGUINS)
 
 
 def test_bayesian_job_writes_every_trial_and_its_journal(tmp_path: Path) -> None:

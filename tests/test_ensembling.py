@@ -1,0 +1,80 @@
+"""Ensembling mode (AutoGluon) end to end, the auto mode switch, and one leaderboard format for both modes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from autopilot import AutoPilot, load_job
+from autopilot.errors import ConfigError
+from autopilot.search.plan import choose_mode
+
+pytest.importorskip("autogluon.tabular")
+
+PENGUINS = Path(__file__).resolve().parents[1] / "datasets" / "penguins.csv"
+FAST = {"algorithms": ["lightgbm", "linear-learner"], "time_limit": 120, "verbose": False}
+
+
+@pytest.fixture(scope="module")
+def ensemble_job(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("ens") / "penguins"
+    return AutoPilot(target="species", output=out, seed=1, **FAST).fit(PENGUINS)  # auto: 15 KB -> ensembling
+
+
+def test_ensembling_reports_every_autogluon_model_as_a_trial(ensemble_job) -> None:
+    assert ensemble_job.info["resolved"]["mode"] == "ensembling"
+    assert "<= 100 MB" in ensemble_job.info["resolved"]["mode_reason"]
+    board = ensemble_job.leaderboard
+    models = {t.split("-", 1)[1] for t in board["trial"]}
+    assert {"LightGBM_BAG_L1", "LinearModel_BAG_L1", "WeightedEnsemble_L2"} <= models  # bagged, stacked, ensembled
+    assert any(m.endswith("_L2") and not m.startswith("Weighted") for m in models)
+    assert (board["status"] == "succeeded").all() and (board["candidate"] == "autogluon").all()
+    assert board["Accuracy"].iloc[0] == board["Accuracy"].max() > 0.9
+    assert board["predict_seconds"].notna().all() and (board["fit_seconds"] > 0).all()
+
+
+def test_same_leaderboard_columns_in_both_modes(ensemble_job, tmp_path: Path) -> None:
+    hpo = AutoPilot(
+        target="species",
+        output=tmp_path / "hpo",
+        mode="hpo",
+        strategy="defaults",
+        verbose=False,
+        algorithms=["xgboost"],
+    ).fit(PENGUINS)
+    assert list(hpo.leaderboard.columns) == list(ensemble_job.leaderboard.columns)
+    assert hpo.leaderboard["predict_seconds"].notna().all()
+
+
+def test_predicts_from_a_moved_folder(ensemble_job, tmp_path: Path) -> None:
+    moved = tmp_path / "elsewhere" / "job"
+    shutil.copytree(ensemble_job.path, moved)
+    rows = pd.read_csv(PENGUINS).drop(columns=["species"]).head(20)
+    expected = ensemble_job.predict(rows)
+    hidden = tmp_path / "original-out-of-the-way"
+    ensemble_job.path.rename(hidden)  # the copy must not reach back to the original folder
+    try:
+        pd.testing.assert_frame_equal(load_job(moved).predict(rows), expected)
+        with pytest.raises(Exception, match="island"):
+            load_job(moved).predict(rows.drop(columns=["island"]))
+    finally:
+        hidden.rename(ensemble_job.path)
+
+
+def test_auto_switch_by_size_and_by_strategy() -> None:
+    assert choose_mode("auto", "auto", 15_000)[0] == "ensembling"
+    assert choose_mode("auto", "auto", 15_000, max_bytes=1_000) == ("hpo", "0.0 MB of data > 0.001 MB")
+    assert choose_mode("auto", "auto", 101 * 1000**2)[0] == "hpo"
+    assert choose_mode("auto", "bayesian", 15_000) == ("hpo", "--strategy bayesian was given")
+    assert choose_mode("ensembling", "auto", 10**12)[0] == "ensembling"
+    with pytest.raises(ConfigError, match="--mode must be one of"):
+        choose_mode("stacking", "auto", 1)
+
+
+def test_ensembling_refuses_unknown_algorithms(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not used in ensembling mode"):
+        AutoPilot(target="species", output=tmp_path / "x", mode="ensembling", algorithms=["svm"]).fit(PENGUINS)
+    assert not (tmp_path / "x").exists()
