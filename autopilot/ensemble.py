@@ -17,12 +17,11 @@ import numpy as np
 import pandas as pd
 
 from autopilot.errors import ConfigError, PredictionError
-from autopilot.io import write_json
 from autopilot.metrics import score_all
-from autopilot.pipeline import AutopilotPipeline
-from autopilot.preprocess import feature_kinds
+from autopilot.pipeline import AutopilotPipeline, require_rows
+from autopilot.preprocess import feature_kinds, require_columns
 from autopilot.problem import Problem
-from autopilot.search.runner import TrialData, _read, save_outcome
+from autopilot.search.runner import TrialData, read_frame, save_outcome
 from autopilot.search.spec import SUCCEEDED, TrialResult, TrialSpec
 
 AG_DIR = "autogluon"
@@ -93,7 +92,7 @@ def run_ensembling(data: TrialData, families: list[str], time_limit: float | Non
     problem = Problem.from_dict(data.problem)
     job_dir = Path(data.trials_dir).parent
     required = list(feature_kinds(data.profile, problem.target))  # identifiers and constant columns stay out
-    train, validation = _read(data.train_path), _read(data.validation_path)
+    train, validation = read_frame(data.train_path), read_frame(data.validation_path)
     train = train[[*required, problem.target]]
     predictor = TabularPredictor(
         label=problem.target,
@@ -126,9 +125,7 @@ def run_ensembling(data: TrialData, families: list[str], time_limit: float | Non
         metrics = score_all(problem.problem_type, pipeline.encode_target(validation[problem.target]), codes, proba)
         metrics["predict_seconds"] = time.perf_counter() - start
         result = TrialResult(spec, SUCCEEDED, metrics, float(board.loc[model, "fit_time"]))
-        folder = Path(data.trials_dir) / spec.id
-        write_json(folder / "spec.json", spec.to_dict())
-        save_outcome(folder, result, pipeline, None)
+        save_outcome(Path(data.trials_dir) / spec.id, result, pipeline, None)
         results.append(result)
     return results
 
@@ -167,11 +164,8 @@ class AutoGluonPipeline(AutopilotPipeline):
         return self._predictor
 
     def predict_encoded(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
-        if len(rows) == 0:
-            raise PredictionError("no rows to predict; give at least one row")
-        missing = [c for c in self._required if c not in rows.columns]
-        if missing:
-            raise PredictionError(f"input lacks column(s) {missing} used by the model; add them (values may be empty)")
+        require_rows(rows)
+        require_columns(rows, self._required)
         predictor, X = self._get_predictor(), rows[self._required]
         if not self.problem.is_classification:
             return predictor.predict(X, model=self.model_name).to_numpy(dtype=np.float64), None

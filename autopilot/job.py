@@ -27,7 +27,7 @@ from autopilot.metrics import get_metric
 from autopilot.preprocess import feature_kinds
 from autopilot.problem import Problem, check_target, infer_problem
 from autopilot.reporting import Reporter
-from autopilot.search import TrialData, make_executor, run_search
+from autopilot.search import TrialData, TrialProcessExecutor, run_search
 from autopilot.search.cluster import check_cluster, cluster_executor
 from autopilot.search.cv import CV_FOLDS, CV_MAX_ROWS
 from autopilot.search.plan import choose_mode, choose_strategy, default_parallel, make_strategy
@@ -176,7 +176,7 @@ def _search(prepared: Prepared, config: JobConfig, data: TrialData, finished: di
         with cluster_executor(config.cluster, data) as (executor, frames, threads):
             run_search(strategy, executor, data, config.parallel_trials or threads, remote=frames, **hooks, **limits)
         return
-    with make_executor(parallel, config.trial_time_limit, deadline, gpus) as executor:
+    with TrialProcessExecutor(config.trial_time_limit, deadline, gpus) as executor:
         run_search(strategy, executor, data, parallel, **hooks, **limits)
 
 
@@ -189,7 +189,7 @@ def _ensemble(prepared: Prepared, config: JobConfig, data: TrialData, finished: 
     gpus = _gpu_count() if data.device == "cuda" else 0
     limit = config.time_limit
     deadline = time.monotonic() + limit + ENSEMBLING_GRACE_SECONDS if limit else None
-    with make_executor(1, None, deadline) as executor:
+    with TrialProcessExecutor(deadline=deadline) as executor:
         future = executor.submit(run_ensembling, data, prepared.candidates, limit, config.seed, gpus)
         try:
             results = future.result()

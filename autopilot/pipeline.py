@@ -16,6 +16,11 @@ from autopilot.preprocess import categorical_cardinalities
 from autopilot.problem import Problem
 
 
+def require_rows(rows: pd.DataFrame) -> None:
+    if len(rows) == 0:
+        raise PredictionError("no rows to predict; give at least one row")
+
+
 class AutopilotPipeline:
     """Raw rows in, predictions out. ``classes`` are the original labels in encoded order (index = code)."""
 
@@ -53,8 +58,7 @@ class AutopilotPipeline:
         return self
 
     def transform(self, rows: pd.DataFrame) -> object:
-        if len(rows) == 0:
-            raise PredictionError("no rows to predict; give at least one row")
+        require_rows(rows)
         return self.preprocessor.transform(rows)
 
     def predict_encoded(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:

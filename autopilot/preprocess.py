@@ -75,6 +75,13 @@ def _imputer(strategy: str) -> SimpleImputer:
     return SimpleImputer(strategy=strategy, add_indicator=True, keep_empty_features=True)
 
 
+def require_columns(X: pd.DataFrame, columns: list[str]) -> None:
+    """Refuse input that lacks any of ``columns``, naming them."""
+    missing = [c for c in columns if c not in X.columns]
+    if missing:
+        raise PredictionError(f"input lacks column(s) {missing} used by the model; add them (values may be empty)")
+
+
 class ColumnCoercer(TransformerMixin, BaseEstimator):
     """Cast each feature column to its training kind, so rows read another way (a new CSV) line up.
 
@@ -91,9 +98,7 @@ class ColumnCoercer(TransformerMixin, BaseEstimator):
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         kinds = self.kinds or {}
-        missing = [c for c in kinds if c not in X.columns]
-        if missing:
-            raise PredictionError(f"input lacks column(s) {missing} used by the model; add them (values may be empty)")
+        require_columns(X, list(kinds))
         return pd.DataFrame({name: self._coerce(X[name], kind) for name, kind in kinds.items()}, index=X.index)
 
     def _coerce(self, s: pd.Series, kind: str) -> pd.Series:

@@ -115,26 +115,19 @@ class ConsoleReporter:
         self._refresh()
 
     def trial_finished(self, result: TrialResult) -> None:
-        progress = self._progress
-        if progress is None:  # ensembling: no search to follow, one line per model
-            self._note_best(result)
-            self.console.print(
-                f"  {result.spec.id}: " + ", ".join(f"{k} {v:.4f}" for k, v in list(result.metrics.items())[:3])
-                if result.ok
-                else f"  failed: {result.error}"
-            )
-            return
-        self._counts["running"] -= 1
-        self._counts["done" if result.ok else "failed"] += 1
+        """One line per trial; with a search under way (not in ensembling) the live counts move too."""
         budget = f" (budget {result.spec.budget:.2g})" if result.spec.budget < 1 else ""
         if result.ok:
             self._note_best(result)
             scores = ", ".join(f"{k} {v:.4f}" for k, v in list(result.metrics.items())[:3])
-            progress.console.print(f"  [green]done[/] {result.spec.id}{budget} in {result.seconds:.1f}s: {scores}")
+            self.console.print(f"  [green]done[/] {result.spec.id}{budget} in {result.seconds:.1f}s: {scores}")
         else:
-            progress.console.print(f"  [red]failed[/] {result.spec.id}{budget}: {result.error}")
-        progress.advance(self._task)
-        self._refresh()
+            self.console.print(f"  [red]failed[/] {result.spec.id}{budget}: {result.error}")
+        if self._progress is not None:
+            self._counts["running"] -= 1
+            self._counts["done" if result.ok else "failed"] += 1
+            self._progress.advance(self._task)
+            self._refresh()
 
     def _note_best(self, result: TrialResult) -> None:
         if self._objective is None or self._objective.name not in result.metrics:

@@ -17,14 +17,14 @@ DATASETS = Path(__file__).resolve().parents[1] / "datasets"
 PENGUINS = DATASETS / "penguins.csv"
 
 
+def _run(out: Path, *extra: str, data: Path = PENGUINS, target: str = "species") -> list[str]:
+    """The argv of a quick `autopilot run` (each candidate once, with its defaults)."""
+    return ["run", str(data), "--target", target, "--strategy", "defaults", "--output", str(out), *extra]
+
+
 def test_run_then_predict(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     job = tmp_path / "job"
-    assert (
-        main(
-            ["run", str(PENGUINS), "--target", "species", "--strategy", "defaults", "--output", str(job), "--seed", "1"]
-        )
-        == 0
-    )
+    assert main(_run(job, "--seed", "1")) == 0
     shown = capsys.readouterr().out
     for words in ["344 rows", "multiclass", "Accuracy", "Leaderboard", "xgboost", str(job)]:
         assert words in shown
@@ -40,35 +40,10 @@ def test_run_then_predict(tmp_path: Path, capsys: pytest.CaptureFixture) -> None
 
 def test_algorithms_option(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     job = tmp_path / "job"
-    args = [
-        "run",
-        str(PENGUINS),
-        "--target",
-        "species",
-        "--strategy",
-        "defaults",
-        "--output",
-        str(job),
-        "--algorithms",
-        "XGBoost,Linear_Learner",
-    ]
-    assert main(args) == 0
+    assert main(_run(job, "--algorithms", "XGBoost,Linear_Learner")) == 0
     assert sorted(pd.read_csv(job / "leaderboard.csv")["candidate"]) == ["linear-learner", "xgboost"]
     capsys.readouterr()
-    code = main(
-        [
-            "run",
-            str(PENGUINS),
-            "--target",
-            "species",
-            "--strategy",
-            "defaults",
-            "--output",
-            str(tmp_path / "j2"),
-            "--algorithms",
-            "lightgbm",
-        ]
-    )
+    code = main(_run(tmp_path / "j2", "--algorithms", "lightgbm"))
     assert code == 2 and "not available" in capsys.readouterr().err
     assert not (tmp_path / "j2").exists()
 
@@ -78,20 +53,7 @@ def test_device_cuda_without_a_gpu_is_refused(tmp_path: Path, capsys: pytest.Cap
 
     if cuda_available():
         pytest.skip("this machine has a CUDA GPU")  # the refusal is only observable where there is none
-    code = main(
-        [
-            "run",
-            str(PENGUINS),
-            "--target",
-            "species",
-            "--strategy",
-            "defaults",
-            "--output",
-            str(tmp_path / "j"),
-            "--device",
-            "cuda",
-        ]
-    )
+    code = main(_run(tmp_path / "j", "--device", "cuda"))
     err = capsys.readouterr().err
     assert code == 2 and "no CUDA GPU" in err and "--device auto" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "j").exists()
@@ -99,7 +61,7 @@ def test_device_cuda_without_a_gpu_is_refused(tmp_path: Path, capsys: pytest.Cap
 
 def test_predict_refuses_rows_missing_a_column(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     job = tmp_path / "job"
-    main(["run", str(PENGUINS), "--target", "species", "--strategy", "defaults", "--output", str(job)])
+    main(_run(job))
     pd.read_csv(PENGUINS).drop(columns=["species", "island"]).to_csv(tmp_path / "bad.csv", index=False)
     assert main(["predict", str(job), str(tmp_path / "bad.csv"), "--output", str(tmp_path / "p.csv")]) == 2
     err = capsys.readouterr().err
@@ -154,7 +116,7 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str, str]]:
 def test_bad_input_is_one_line_exit_2_and_no_job_folder(tmp_path: Path, capsys, case: str) -> None:
     data, target, words = _bad_inputs(tmp_path)[case]
     out = tmp_path / "job"
-    code = main(["run", str(data), "--target", target, "--strategy", "defaults", "--output", str(out)])
+    code = main(_run(out, data=data, target=target))
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("autopilot: error: ") and err.count("\n") == 1, err

@@ -8,7 +8,7 @@ import numpy as np
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 
 from autopilot.candidates.base import Candidate, register
-from autopilot.candidates.outputs import proba_from_raw
+from autopilot.candidates.shared import proba_from_raw
 from autopilot.metrics import BINARY, MULTICLASS, REGRESSION
 
 

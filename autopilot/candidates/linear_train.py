@@ -15,8 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from autopilot.candidates.outputs import proba_from_raw
-from autopilot.candidates.torch_common import class_weights, column_scale, dense32, n_outputs, score, setup
+from autopilot.candidates.shared import class_weights, proba_from_raw
+from autopilot.candidates.torch_common import column_scale, dense32, n_outputs, score, setup
 from autopilot.metrics import BINARY, MULTICLASS, REGRESSION
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def _train(model: LinearLearnerCandidate, train: _Batch, val: _Batch, device: to
     for _ in range(model.epochs):
         active = (waited < model.early_stopping_patience).float()
         for idx in torch.randperm(n, generator=generator).to(device).split(batch):
-            logits = torch.einsum("bd,mdk->mbk", train.X[idx], W) + b[:, None, :]
+            logits = _logits(W, b, train.X[idx])
             penalty = settings["l1"] * W.abs().sum((1, 2)) + 0.5 * settings["wd"] * (W * W).sum((1, 2))
             grads = torch.autograd.grad((_losses(model.problem_type, logits, train, idx) + penalty).sum(), (W, b))
             step += 1

@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from autopilot.candidates.shared import class_weights
 from autopilot.candidates.torch_common import (
-    class_weights,
     column_scale,
     dense32,
     n_outputs,

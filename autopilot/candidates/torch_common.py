@@ -35,20 +35,6 @@ def setup(device: str, seed: int) -> tuple[torch.device, torch.Generator]:
     return torch.device(resolve_device(device)), torch.Generator().manual_seed(seed)
 
 
-def class_weights(
-    y: np.ndarray, n_classes: int, balanced: bool, positive_mult: float | str | None = None
-) -> np.ndarray:
-    """Per-class loss weights: balanced (n / (k * count)), or for binary the positive class times ``positive_mult``
-    (``"auto"`` means negatives / positives)."""
-    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
-    weights = np.ones(n_classes)
-    if balanced:
-        weights = len(y) / (n_classes * np.maximum(counts, 1))
-    elif positive_mult is not None and n_classes == 2:
-        weights[1] = counts[0] / max(counts[1], 1) if positive_mult == "auto" else float(positive_mult)
-    return weights.astype(np.float32)
-
-
 def probabilities(logits: torch.Tensor, problem_type: str) -> torch.Tensor:
     """Class probabilities from logits (one logit per row for binary, one per class for multiclass)."""
     if problem_type == BINARY:

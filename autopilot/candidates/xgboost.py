@@ -7,6 +7,7 @@ import xgboost as xgb
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 
 from autopilot.candidates.base import Candidate, register
+from autopilot.candidates.shared import class_weights
 from autopilot.device import resolve_device
 from autopilot.errors import ConfigError
 from autopilot.metrics import BINARY, MULTICLASS, REGRESSION
@@ -108,7 +109,7 @@ class XGBoostCandidate(Candidate):
         if self.problem_type == MULTICLASS:
             params["num_class"] = n_classes
         if self.problem_type == BINARY and self.class_weight is None:
-            params["scale_pos_weight"] = _positive_weight(self.scale_pos_weight, y)
+            params["scale_pos_weight"] = float(class_weights(y.astype(np.int64), 2, False, self.scale_pos_weight)[1])
         return params
 
     def fit(self, X: object, y: np.ndarray, X_val: object = None, y_val: np.ndarray | None = None) -> XGBoostCandidate:
@@ -143,8 +144,8 @@ class XGBoostCandidate(Candidate):
     def _row_weights(self, y: np.ndarray) -> np.ndarray | None:
         if self.class_weight != "balanced" or self.problem_type == REGRESSION:
             return None
-        counts = np.bincount(y.astype(np.int64), minlength=self.n_classes_)
-        return (len(y) / (self.n_classes_ * np.maximum(counts, 1)))[y.astype(np.int64)]
+        codes = y.astype(np.int64)
+        return class_weights(codes, self.n_classes_, balanced=True)[codes]
 
     def _raw(self, X: object) -> np.ndarray:
         return self.booster_.predict(xgb.DMatrix(X), iteration_range=(0, self.best_iteration_ + 1))
@@ -157,11 +158,3 @@ class XGBoostCandidate(Candidate):
         if self.problem_type == REGRESSION:
             return self._raw(X)
         return self.predict_proba(X).argmax(axis=1)
-
-
-def _positive_weight(value: float | str, y: np.ndarray) -> float:
-    """SageMaker's scale_pos_weight; "auto" is negatives / positives."""
-    if value == "auto":
-        positives = int(np.count_nonzero(y == 1))
-        return (len(y) - positives) / max(positives, 1)
-    return float(value)

@@ -1,6 +1,7 @@
 """Search: strategies (ask/tell), the trial runner and executors."""
 
-from autopilot.search.executors import make_executor, run_search
+from autopilot.search.executors import run_search
+from autopilot.search.processes import TrialProcessExecutor
 from autopilot.search.runner import TrialData, run_trial
 from autopilot.search.spec import TrialResult, TrialSpec
 from autopilot.search.strategies import DefaultsStrategy, Strategy
@@ -9,9 +10,9 @@ __all__ = [
     "DefaultsStrategy",
     "Strategy",
     "TrialData",
+    "TrialProcessExecutor",
     "TrialResult",
     "TrialSpec",
-    "make_executor",
     "run_search",
     "run_trial",
 ]

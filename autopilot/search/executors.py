@@ -7,20 +7,12 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from pathlib import Path
 
-from autopilot.io import write_json
-from autopilot.search.processes import TrialProcessExecutor, TrialTimeout
+from autopilot.search.processes import TrialTimeout
 from autopilot.search.runner import TrialData, record_failure, run_trial, run_trial_remote, save_outcome
 from autopilot.search.spec import TrialResult, TrialSpec
 from autopilot.search.strategies import Strategy
 
 GRACE_SECONDS = 5.0  # past a trial's limit, how long to wait for its executor to report the stop
-
-
-def make_executor(
-    parallel_trials: int = 1, time_limit: float | None = None, deadline: float | None = None, gpus: int = 0
-) -> Executor:
-    """One process per trial (killable at its time limit, a crash fails only that trial)."""
-    return TrialProcessExecutor(time_limit=time_limit, deadline=deadline, gpus=gpus)
 
 
 def run_search(
@@ -101,7 +93,5 @@ def _collect(future: Future, spec: TrialSpec, data: TrialData, seconds: float, r
     if not remote:
         return value
     result, pipeline, error = value
-    folder = Path(data.trials_dir) / spec.id
-    write_json(folder / "spec.json", spec.to_dict())
-    save_outcome(folder, result, pipeline, error)
+    save_outcome(Path(data.trials_dir) / spec.id, result, pipeline, error)
     return result

@@ -9,8 +9,9 @@ configuration has. A promotion is a new trial with the same candidate and hyperp
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
-from autopilot.search.optuna_strategy import OptunaStrategy
+from autopilot.search.optuna_strategy import OptunaStrategy, objective_value
 from autopilot.search.spec import TrialResult, TrialSpec
 
 ETA = 3
@@ -37,15 +38,8 @@ class SuccessiveHalvingStrategy(OptunaStrategy):
             return None
         promotion = self._next_promotion()
         if promotion is not None:
-            spec = TrialSpec(
-                self._id(self._asked, promotion.candidate),
-                promotion.candidate,
-                promotion.params,
-                promotion.budget,
-                self.seed,
-            )
             self._asked += 1
-            return spec
+            return replace(promotion, id=self._id(self._asked - 1, promotion.candidate), seed=self.seed)
         return self._ask_optuna(BUDGETS[0])
 
     def tell(self, result: TrialResult) -> None:
@@ -53,10 +47,8 @@ class SuccessiveHalvingStrategy(OptunaStrategy):
         self._record(result)
 
     def _record(self, result: TrialResult) -> None:
-        value = result.metrics.get(self.objective.name) if result.ok else None
-        if value is None or value != value or result.spec.budget not in BUDGETS[:-1]:
-            return
-        if result.spec.id in self._recorded:
+        value = objective_value(result, self.objective)
+        if value is None or result.spec.budget not in BUDGETS[:-1] or result.spec.id in self._recorded:
             return
         self._recorded.add(result.spec.id)
         score = value if self.objective.greater_is_better else -value
@@ -69,7 +61,7 @@ class SuccessiveHalvingStrategy(OptunaStrategy):
             for _, spec in ranked[: len(ranked) // ETA]:
                 if (rung, config_key(spec)) not in self._promoted:
                     self._promoted.add((rung, config_key(spec)))
-                    return TrialSpec("", spec.candidate, spec.params, BUDGETS[rung + 1], spec.seed)
+                    return replace(spec, budget=BUDGETS[rung + 1])
         return None
 
     def _recover(self, finished: dict[str, TrialResult]) -> None:

@@ -41,6 +41,12 @@ def _suggest_one(trial: optuna.Trial, name: str, dist: BaseDistribution) -> obje
     raise TypeError(f"unsupported distribution {dist!r} for {name}")
 
 
+def objective_value(result: TrialResult, objective: Metric) -> float | None:
+    """The trial's objective score, or None if it failed or the score is NaN."""
+    value = result.metrics.get(objective.name) if result.ok else None
+    return None if value is None or value != value else value
+
+
 def make_sampler(kind: str, seed: int, startup_trials: int = 10) -> optuna.samplers.BaseSampler:
     if kind == "random":
         return optuna.samplers.RandomSampler(seed=seed)
@@ -101,12 +107,10 @@ class OptunaStrategy:
         key = self.candidates[index]
         return TrialSpec(self._id(index, key), key, {}, 1.0, self.seed)
 
-    def _ask_optuna(self, budget: float, params: dict | None = None, key: str | None = None) -> TrialSpec:
+    def _ask_optuna(self, budget: float) -> TrialSpec:
         trial = self.study.ask()
-        if key is None:
-            key = trial.suggest_categorical(ALGORITHM, self.candidates)
-            params = suggest(trial, key, self.profile)
-        spec = TrialSpec(self._id(self._asked, key), key, params or {}, budget, self.seed)
+        key = trial.suggest_categorical(ALGORITHM, self.candidates)
+        spec = TrialSpec(self._id(self._asked, key), key, suggest(trial, key, self.profile), budget, self.seed)
         trial.set_user_attr(SPEC_ATTR, spec.to_dict())
         self._live[spec.id] = trial
         self._asked += 1
@@ -116,8 +120,8 @@ class OptunaStrategy:
         trial = self._live.pop(result.spec.id, None)
         if trial is None:
             return  # a defaults trial: a baseline, not a point of the search
-        value = result.metrics.get(self.objective.name) if result.ok else None
-        if value is None or value != value:  # failed, or NaN
+        value = objective_value(result, self.objective)
+        if value is None:
             self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
         else:
             self.study.tell(trial, value)
@@ -132,10 +136,9 @@ class OptunaStrategy:
         self._finished = set(finished)
         trials = self.study.get_trials(deepcopy=False)
         self._asked = 0
-        if trials:  # next id after every one used (promotions in multi-fidelity use ids too)
+        if trials:  # the defaults were all asked before the first Optuna trial; ids go on after every one used
             used = [int(trial_id.split("-")[0]) for trial_id in finished]
             self._asked = max(len(self.candidates) + len(trials), *used)
-        if trials:  # the defaults were all asked before the first Optuna trial
             specs = [self._default_spec(i) for i in range(min(len(self.candidates), self.max_trials))]
             self._queue = [spec for spec in specs if spec.id not in finished]
         for frozen in trials:

@@ -42,7 +42,7 @@ class TrialData:
 
 
 @lru_cache(maxsize=4)
-def _read(path: str) -> pd.DataFrame:
+def read_frame(path: str) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
@@ -50,7 +50,7 @@ def run_trial(spec: TrialSpec, data: TrialData) -> TrialResult:
     """Train, score and save one trial into ``trials/<id>/``; a failure becomes a result holding its error."""
     folder = Path(data.trials_dir) / spec.id
     write_json(folder / "spec.json", spec.to_dict())
-    result, pipeline, error = _attempt(spec, data, _read(data.train_path), _read(data.validation_path))
+    result, pipeline, error = _attempt(spec, data, read_frame(data.train_path), read_frame(data.validation_path))
     save_outcome(folder, result, pipeline, error)
     return result
 
@@ -69,7 +69,8 @@ def run_trial_remote(
 
 
 def save_outcome(folder: Path, result: TrialResult, pipeline: object, error: str | None) -> None:
-    """A trial's files: the pipeline (an object, or its pickled bytes), error.txt, then result.json last."""
+    """A trial's files: spec.json, the pipeline (an object, or its pickled bytes), error.txt, then result.json last."""
+    write_json(folder / "spec.json", result.spec.to_dict())
     if isinstance(pipeline, bytes):
         with atomic_path(folder / MODEL_FILE) as tmp:
             tmp.write_bytes(pipeline)
@@ -94,12 +95,9 @@ def _attempt(
 
 def record_failure(spec: TrialSpec, data: TrialData, exc: BaseException, seconds: float) -> TrialResult:
     """A trial that failed outside ``run_trial`` (stopped at its time limit, its process died) on disk as failed."""
-    folder = Path(data.trials_dir) / spec.id
-    write_json(folder / "spec.json", spec.to_dict())
     details = getattr(exc, "details", "") or "".join(traceback.format_exception(exc))
-    write_text(folder / "error.txt", details)
     result = TrialResult(spec, FAILED, {}, seconds, f"{type(exc).__name__}: {exc}".splitlines()[0])
-    write_json(folder / "result.json", result.to_dict())
+    save_outcome(Path(data.trials_dir) / spec.id, result, None, details)
     return result
 
 

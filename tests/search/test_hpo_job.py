@@ -150,6 +150,8 @@ def test_kill_minus_nine_then_rerun_continues(tmp_path: Path) -> None:
         "species",
         "--output",
         str(out),
+        "--mode",
+        "hpo",
         "--max-trials",
         "15",
         "--seed",
