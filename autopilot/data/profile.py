@@ -12,21 +12,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from autopilot.data.heap import reuse_freed_memory
+from autopilot.data.leakage import hashable, take_sorted, target_findings, target_warnings, warning
 from autopilot.data.types import ColumnKind, boolean_true_value, classify
 
 TOP_VALUES = 5
 WORD_SAMPLE = 1000
-TARGET_SAMPLE = 20_000
 MOSTLY_MISSING_PCT = 50.0
 HIGH_CARDINALITY = 100
-IMBALANCE_RATIO = 0.1
-LEAK_CORRELATION = 0.98
-LEAK_PURITY = 0.99
 EXACT_DUPLICATE_CHECK = 1_000_000
 ESTIMATE_DISTINCT_ABOVE = 1_000_000  # float columns with more values get an estimated distinct count
 ESTIMATE_SAMPLE_SHIFT = 5  # the estimate keeps 1/2**5 of the distinct values
 ESTIMATE_MIN_KEPT = 4096  # fewer kept than this: count exactly instead
 DUPLICATE_BUCKET_BITS = 24  # 16M buckets: a 128 MB count array at most
+DUPLICATE_EXACT_BELOW = 65_536  # fewer candidate rows than this: an exact hash-table check
+FIBONACCI = 0x9E3779B97F4A7C15  # 2**64 / golden ratio, odd
 NULL_BITS = -0x7A5F3C1D2B4E6F01  # the pattern a missing integer or date hashes as
 
 
@@ -38,19 +37,22 @@ def profile_table(table: pa.Table, target: str | None = None, file_bytes: int | 
     2
     """
     workers = os.cpu_count() or 1
+    has_target = target is not None and target in table.column_names
     with reuse_freed_memory(), ThreadPoolExecutor(max_workers=workers) as pool:  # the kernels release the GIL
-        duplicates = pool.submit(_duplicate_rows, table)  # alongside the column jobs: it needs none of their output
-        columns = list(pool.map(_column_profile, table.column_names, table.columns))
+        duplicates = pool.submit(_duplicate_rows, table)  # these two need none of the column jobs' output
+        findings = pool.submit(target_findings, table, target) if has_target else None
+        costly_first = sorted(range(table.num_columns), key=lambda i: -_cost(table.schema.field(i).type))
+        jobs = {i: pool.submit(_column_profile, table.column_names[i], table.column(i)) for i in costly_first}
+        columns = [jobs[i].result() for i in range(table.num_columns)]
         kinds = {c["name"]: c["kind"] for c in columns}
-        has_target = target is not None and target in table.column_names
-        target_warnings = _target_warnings(table, target, kinds) if has_target else []
+        target_warns = target_warnings(table, target, findings.result(), kinds) if findings else []
     warnings = [w for c in columns for w in _column_warnings(c, target)]
     if duplicates.result():
         pct = 100 * duplicates.result() / table.num_rows
         warnings.append(
-            _warning(None, "duplicate_rows", f"{duplicates.result()} rows ({pct:.1f}%) repeat an earlier row")
+            warning(None, "duplicate_rows", f"{duplicates.result()} rows ({pct:.1f}%) repeat an earlier row")
         )
-    warnings += target_warnings
+    warnings += target_warns
     return {
         "rows": table.num_rows,
         "columns": table.num_columns,
@@ -71,7 +73,7 @@ def _column_profile(name: str, column: pa.ChunkedArray) -> dict:
     stats: dict = {"count": rows - column.null_count}
     if _categorical_type(dtype):
         _categorical_stats(column, stats)
-    elif _hashable(dtype):
+    elif hashable(dtype):
         bits = _number_bits(column)
         stats["unique"], stats["unique_estimated"] = _count_distinct(column, bits)
         if _numeric_or_temporal(dtype):
@@ -97,23 +99,25 @@ def _column_profile(name: str, column: pa.ChunkedArray) -> dict:
 
 def _categorical_stats(column: pa.ChunkedArray, stats: dict) -> None:
     """Distinct values, top values and (for strings) words per value."""
-    values, codes = _codes(column)
-    counts = np.bincount(codes[codes >= 0], minlength=len(values))
+    counted = pc.value_counts(column.cast(pa.string()) if pa.types.is_boolean(column.type) else column)
+    counted = counted.filter(pc.is_valid(counted.field("values")))  # missing values are an entry of their own
+    values, counts = counted.field("values"), counted.field("counts").to_numpy()
     order = np.argsort(-counts, kind="stable")[:TOP_VALUES]
     stats["unique"] = len(values)
-    stats["top_values"] = [{"value": _top_value(values[i], column.type), "count": int(counts[i])} for i in order]
+    top = values.take(pa.array(order, pa.int64())).to_pylist()
+    stats["top_values"] = [
+        {"value": _top_value(v, column.type), "count": int(counts[i])} for v, i in zip(top, order, strict=True)
+    ]
     if not pa.types.is_boolean(column.type):
         sample = column.drop_null().slice(0, WORD_SAMPLE).to_pylist()
         stats["mean_words"] = float(np.mean([len(v.split()) for v in sample])) if sample else 0.0
-        stats["true_value"] = boolean_true_value(values) if len(values) == 2 else None
+        stats["true_value"] = boolean_true_value(values.to_pylist()) if len(values) == 2 else None
 
 
-def _codes(column: pa.ChunkedArray) -> tuple[list, np.ndarray]:
-    """Distinct values of a string or boolean column and each row's index into them (-1 where missing)."""
+def _codes(column: pa.ChunkedArray) -> np.ndarray:
+    """Each row's index into the distinct values of a string or boolean column (-1 where missing)."""
     encoded = pc.dictionary_encode(column.cast(pa.string()) if pa.types.is_boolean(column.type) else column)
-    values = encoded.chunk(0).dictionary.to_pylist() if encoded.num_chunks else []
-    codes = pc.fill_null(pa.chunked_array([c.indices for c in encoded.chunks], pa.int32()), -1).to_numpy()
-    return values, codes
+    return pc.fill_null(pa.chunked_array([c.indices for c in encoded.chunks], pa.int32()), -1).to_numpy()
 
 
 def _number_bits(column: pa.ChunkedArray) -> np.ndarray:
@@ -146,30 +150,38 @@ def _count_distinct(column: pa.ChunkedArray, bits: np.ndarray) -> tuple[int, boo
     if len(values) == 0:
         return 0, False
     low, high = int(values.min()), int(values.max())
-    if high - low < max(4 * len(values), 1 << 16):
-        return int(np.count_nonzero(np.bincount(values - low))), False
+    limit = max(4 * len(values), 1 << 16)
+    base = 0 if low >= 0 and high < limit else low  # small non-negative values index the bitmap directly
+    if high - base < limit:
+        seen = np.zeros(high - base + 1, dtype=bool)
+        seen[values - base if base else values] = True
+        return int(np.count_nonzero(seen)), False
     return len(pd.unique(values)), False
 
 
 def _estimate_distinct(values: np.ndarray) -> int | None:
-    """Distinct floats estimated by hash sampling: the values whose hash falls in the lowest 1/32 of its range are
-    kept (every copy of a value alike), and their exact distinct count is multiplied by 32. The relative error is
-    about 1/sqrt(distinct values kept), under 1.6% when used; None when fewer than ``ESTIMATE_MIN_KEPT`` are kept, as
-    an exact count of so few distinct values is cheap. Deterministic: the same column gives the same estimate."""
-    hashes = _mixed((values + 0.0).view(np.uint64), 0)  # + 0.0 turns -0.0 into 0.0, as pandas counts them
+    """Distinct floats estimated by hash sampling: the values whose multiplicative (Fibonacci) hash falls in the lowest
+    1/32 of its range are kept (every copy of a value alike), and their exact distinct count is multiplied by 32. The
+    relative error is about 1/sqrt(distinct values kept), under 1.6% when used (measured within 0.6% on normal,
+    uniform, integer, price-like and evenly spaced columns); -0.0 and 0.0 may count as two. None when fewer than
+    ``ESTIMATE_MIN_KEPT`` are kept, as an exact count of so few distinct values is cheap. Deterministic."""
+    hashes = values.view(np.uint64) * np.uint64(FIBONACCI)
     kept = pd.unique(values[hashes < np.uint64(1 << (64 - ESTIMATE_SAMPLE_SHIFT))])
     kept_distinct = int(np.count_nonzero(~np.isnan(kept)))
     return kept_distinct << ESTIMATE_SAMPLE_SHIFT if kept_distinct >= ESTIMATE_MIN_KEPT else None
 
 
 def _range_stats(column: pa.ChunkedArray, bits: np.ndarray) -> dict:
+    """min/max (with numpy where it can: NaN-skipping float reductions are ten times faster than Arrow's min_max),
+    and mean/std for numbers."""
     if pa.types.is_decimal(column.type):
         column = column.cast(pa.float64())
-    if pa.types.is_floating(column.type) and len(
-        bits
-    ):  # NaN-skipping numpy is ten times faster than Arrow's float min_max here
+    if pa.types.is_floating(column.type) and len(bits):
         values = bits.view(np.float64)
         out = {"min": _plain(float(np.fmin.reduce(values))), "max": _plain(float(np.fmax.reduce(values)))}
+    elif pa.types.is_signed_integer(column.type) and not column.null_count and len(bits):
+        values = bits.view(np.int64)  # the values themselves, as no null took the null pattern
+        out = {"min": int(values.min()), "max": int(values.max())}
     else:
         bounds = pc.min_max(column)
         out = {"min": _plain(bounds["min"].as_py()), "max": _plain(bounds["max"].as_py())}
@@ -187,11 +199,13 @@ def _duplicate_rows(table: pa.Table) -> int:
     last, only rows whose partial hash still repeats stay candidates, so usually two columns leave none. The
     candidates left after all columns are compared exactly with a group-by, so a hash collision never counts; past
     ``EXACT_DUPLICATE_CHECK`` candidate rows the 64-bit hash alone decides."""
-    names = sorted((f.name for f in table.schema if _hashable(f.type)), key=lambda n: _hash_order(table, n))
+    names = sorted((f.name for f in table.schema if hashable(f.type)), key=lambda n: _hash_order(table, n))
     rows = np.arange(table.num_rows)
     row_hash = np.zeros(table.num_rows, dtype=np.uint64)
     for position, column in enumerate(table.select(names).columns):
-        row_hash += _mixed(_row_bits(column if len(rows) == table.num_rows else column.take(rows)), position)
+        if len(rows) < table.num_rows:
+            column = take_sorted(table.select([names[position]]), rows).column(0)
+        row_hash += _mixed(_row_bits(column), position)
         if position + 1 not in (2, 4, 8, 16) and position < len(names) - 1:
             continue
         repeated = _repeated(row_hash)
@@ -200,7 +214,7 @@ def _duplicate_rows(table: pa.Table) -> int:
             return 0
     if len(rows) > EXACT_DUPLICATE_CHECK:
         return len(rows) - len(pd.unique(row_hash))
-    subset = table.select(names).take(pa.array(rows))
+    subset = take_sorted(table.select(names), rows)
     return len(rows) - subset.group_by(names, use_threads=False).aggregate([]).num_rows
 
 
@@ -213,25 +227,29 @@ def _hash_order(table: pa.Table, name: str) -> int:
 
 def _row_bits(column: pa.ChunkedArray) -> np.ndarray:
     if _categorical_type(column.type):
-        return _codes(column)[1].astype(np.int64).view(np.uint64)
+        return _codes(column).astype(np.int64).view(np.uint64)
     return _number_bits(column)
 
 
 def _repeated(row_hash: np.ndarray) -> np.ndarray:
-    """Whether each hash occurs more than once. A hash alone in its top-bits bucket (about four buckets per row) is
-    unique, so the exact check runs only over rows in shared buckets (about a fifth of them when all differ)."""
-    bits = min(DUPLICATE_BUCKET_BITS, max(1, len(row_hash).bit_length() + 2))
-    buckets = (row_hash >> np.uint64(64 - bits)).astype(np.intp)
-    shared = np.flatnonzero(np.bincount(buckets, minlength=1 << bits)[buckets] > 1)
+    """Whether each hash occurs more than once. A hash alone in its bucket (about four buckets per row) is unique, so
+    only rows in shared buckets stay candidates (about a fifth when all differ); the candidates are bucketed again on
+    the next bits of the hash, and the few left are checked exactly."""
+    candidates, shift = np.arange(len(row_hash)), 64
+    while len(candidates) > DUPLICATE_EXACT_BELOW and shift >= DUPLICATE_BUCKET_BITS:
+        bits = min(DUPLICATE_BUCKET_BITS, len(candidates).bit_length() + 2)
+        shift -= bits
+        buckets = ((row_hash[candidates] >> np.uint64(shift)) & np.uint64((1 << bits) - 1)).astype(np.intp)
+        candidates = candidates[np.bincount(buckets, minlength=1 << bits)[buckets] > 1]
     repeated = np.zeros(len(row_hash), dtype=bool)
-    repeated[shared] = pd.Series(row_hash[shared]).duplicated(keep=False).to_numpy()
+    repeated[candidates] = pd.Series(row_hash[candidates]).duplicated(keep=False).to_numpy()
     return repeated
 
 
 def _mixed(bits: np.ndarray, position: int) -> np.ndarray:
     """One column's bits scrambled for the row hash (multiply-xorshift with a per-column odd constant)."""
     mixed = bits ^ (bits >> np.uint64(31))
-    mixed *= np.uint64((0x9E3779B97F4A7C15 + 2 * position * 0xBF58476D1CE4E5B9) % (1 << 64) | 1)
+    mixed *= np.uint64((FIBONACCI + 2 * position * 0xBF58476D1CE4E5B9) % (1 << 64) | 1)
     mixed ^= mixed >> np.uint64(29)
     return mixed
 
@@ -241,89 +259,23 @@ def _column_warnings(col: dict, target: str | None) -> list[dict]:
     if name == target:
         return out
     if col["constant"]:
-        out.append(_warning(name, "constant", "has a single value; dropped from the features"))
+        out.append(warning(name, "constant", "has a single value; dropped from the features"))
     elif kind == ColumnKind.IDENTIFIER.value:
-        out.append(_warning(name, "id_like", "looks like an identifier or is unsupported; dropped from the features"))
+        out.append(warning(name, "id_like", "looks like an identifier or is unsupported; dropped from the features"))
     if col["missing_pct"] >= MOSTLY_MISSING_PCT:
-        out.append(_warning(name, "mostly_missing", f"is {col['missing_pct']:.1f}% missing; imputed with an indicator"))
+        out.append(warning(name, "mostly_missing", f"is {col['missing_pct']:.1f}% missing; imputed with an indicator"))
     if kind == ColumnKind.CATEGORICAL.value and (col["unique"] or 0) > HIGH_CARDINALITY:
-        out.append(_warning(name, "high_cardinality", f"has {col['unique']} categories; rare ones are grouped"))
+        out.append(warning(name, "high_cardinality", f"has {col['unique']} categories; rare ones are grouped"))
     return out
 
 
-def _target_warnings(table: pa.Table, target: str, kinds: dict[str, str]) -> list[dict]:
-    sample = _sample(table, TARGET_SAMPLE)
-    y = sample[target]
-    sample = sample[y.notna()]
-    y = sample[target]
-    out: list[dict] = []
-    if y.empty:
-        return out
-    class_like = kinds[target] in ("categorical", "boolean") or y.nunique() <= 20
-    if class_like:
-        counts = y.value_counts()
-        if len(counts) >= 2 and counts.iloc[-1] / counts.iloc[0] < IMBALANCE_RATIO:
-            share = 100 * counts.iloc[-1] / counts.sum()
-            out.append(_warning(target, "class_imbalance", f"class '{counts.index[-1]}' is only {share:.1f}% of rows"))
-    y_num = _as_number(y)
-    for name, kind in kinds.items():
-        if name == target or kind not in ("numeric", "categorical", "boolean"):
-            continue
-        reason = _leak_reason(sample[name], y, y_num, class_like)
-        if reason:
-            out.append(
-                _warning(
-                    name,
-                    "target_leakage",
-                    f"{reason}; possible target leakage, check it is known at prediction time",
-                )
-            )
-    return out
-
-
-def _leak_reason(x: pd.Series, y: pd.Series, y_num: pd.Series | None, class_like: bool) -> str | None:
-    x_num = _as_number(x)
-    if x_num is not None and y_num is not None and x_num.nunique() > 2 and y_num.nunique() > 1:
-        corr = x_num.corr(y_num)
-        if not math.isnan(corr) and abs(corr) >= LEAK_CORRELATION:
-            return f"correlation with the target is {corr:.3f}"
-    known = x.notna()
-    if class_like and 2 <= x.nunique() <= 50 and known.sum() > 0:
-        pairs = pd.DataFrame({"x": x[known], "y": y[known]}).groupby(["x", "y"], observed=True).size()
-        purity = pairs.groupby(level=0).max().sum() / known.sum()
-        if purity >= LEAK_PURITY:
-            return f"its value determines the target on {100 * purity:.1f}% of rows"
-    return None
-
-
-def _sample(table: pa.Table, n: int) -> pd.DataFrame:
-    if table.num_rows > n:
-        idx = np.sort(np.random.default_rng(0).choice(table.num_rows, n, replace=False))
-        table = table.take(pa.array(idx))
-    hashable = [c for c in table.column_names if _hashable(table.schema.field(c).type)]
-    return table.select(hashable).to_pandas()
-
-
-def _as_number(s: pd.Series) -> pd.Series | None:
-    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-        return s.astype("float64")
-    if s.nunique() == 2:
-        return (s == sorted(s.dropna().unique())[1]).astype("float64").where(s.notna())
-    return None
-
-
-def _warning(column: str | None, kind: str, message: str) -> dict:
-    text = f"'{column}' {message}" if column else message
-    return {"column": column, "kind": kind, "message": text}
+def _cost(dtype: pa.DataType) -> int:
+    """A column job's rough cost, to start the slow ones first: strings hash slowest, then floats."""
+    return 2 if _categorical_type(dtype) else int(pa.types.is_floating(dtype) or pa.types.is_decimal(dtype))
 
 
 def _categorical_type(dtype: pa.DataType) -> bool:
     return pa.types.is_string(dtype) or pa.types.is_large_string(dtype) or pa.types.is_boolean(dtype)
-
-
-def _hashable(dtype: pa.DataType) -> bool:
-    nested = pa.types.is_nested(dtype) or pa.types.is_binary(dtype) or pa.types.is_large_binary(dtype)
-    return not nested and not pa.types.is_null(dtype)
 
 
 def _numeric_or_temporal(dtype: pa.DataType) -> bool:

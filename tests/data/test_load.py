@@ -382,3 +382,16 @@ def test_typed_read_latin1_byte_after_the_sample(tmp_path: Path, small_blocks: N
     table, source = read_table(_write(tmp_path / "late.csv", ("\n".join(lines) + "\n").encode("latin-1")))
     assert source.encoding == "latin-1"
     assert table.column("name")[-1].as_py() == "café"
+
+
+# ------------------------------------------------------------------ missing-value tokens
+
+
+def test_missing_tokens_and_signed_nan_in_csv(tmp_path: Path) -> None:
+    """The usual tokens read as missing; "-nan" parses as NaN in a number column and is made missing too. The old
+    MSVC spellings ("1.#IND") are not tokens, so in a text column they stay text."""
+    text = "x,word\n1.5,a\nNA,1.#IND\n-nan,n/a\nNAN,null\n,b\n2.5,-NaN\n"
+    table, _ = read_table(_write(tmp_path / "tokens.csv", text))
+    assert table.column("x").type == pa.float64()
+    assert table.column("x").to_pylist() == [1.5, None, None, None, None, 2.5]
+    assert table.column("word").to_pylist() == ["a", "1.#IND", None, None, "b", "-NaN"]

@@ -261,6 +261,34 @@ def test_class_imbalance(minority: int, warned: bool) -> None:
         assert "rare" in message
 
 
+def test_imbalance_is_not_checked_for_a_free_text_target() -> None:
+    """The target checks start before the column kinds are known, guessing that a string target is class-like; a
+    free-text target with many values is not, so the checks are redone without the imbalance warning."""
+    sentences = [f"note number {i} about the order" for i in range(200)]
+    df = pd.DataFrame({"note": sentences + ["a very common note text"] * 40, "x": np.arange(240) % 7})
+    profile = profile_table(_table(df), target="note")
+    assert _column(profile, "note")["kind"] == "text"
+    assert _warnings(profile, "class_imbalance") == []
+    as_classes = df.assign(note=[f"c{i % 3}" for i in range(200)] + ["rare"] * 5 + ["c0"] * 35)
+    assert _warnings(profile_table(_table(as_classes), target="note"), "class_imbalance") == ["note"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.arange(60_000, dtype=float),  # integers stored as floats: every low mantissa bit zero
+        np.arange(60_000) * 0.25,  # evenly spaced
+        np.round(np.random.default_rng(2).uniform(0, 500, 60_000), 2),  # prices
+        np.random.default_rng(3).random(60_000),
+    ],
+)
+def test_distinct_estimate_is_close_on_structured_floats(low_estimate_thresholds: None, values: np.ndarray) -> None:
+    col = _column(profile_table(_table(pd.DataFrame({"x": values}))), "x")
+    exact = len(np.unique(values))
+    assert col["unique_estimated"] is True
+    assert abs(col["unique"] - exact) / exact < 0.05
+
+
 def test_no_false_alarms_on_penguins() -> None:
     table, source = read_table(DATASETS / "penguins.csv")
     profile = profile_table(table, target="species", file_bytes=source.bytes)
