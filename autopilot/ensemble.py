@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from autopilot.errors import ConfigError, PredictionError
-from autopilot.metrics import score_all
+from autopilot.metrics import BINARY, score_all
 from autopilot.pipeline import AutopilotPipeline, require_rows
 from autopilot.preprocess import feature_kinds, require_columns
 from autopilot.problem import Problem
@@ -111,7 +111,7 @@ def run_ensembling(data: TrialData, families: list[str], time_limit: float | Non
         num_gpus=gpus,
         ag_args_fit={"random_seed": seed},
         dynamic_stacking=False,
-        calibrate_decision_threshold=False,
+        calibrate_decision_threshold="auto",  # binary F1 and the like: a threshold tuned on out-of-fold rows
         fit_strategy="sequential",
     )
     board = predictor.leaderboard(validation, extra_info=False).set_index("model")
@@ -172,4 +172,6 @@ class AutoGluonPipeline(AutopilotPipeline):
         proba = predictor.predict_proba(X, model=self.model_name, as_multiclass=True)
         proba = proba.reindex(columns=self.classes, fill_value=0.0).to_numpy(dtype=np.float64)
         proba /= proba.sum(axis=1, keepdims=True)  # AutoGluon's float32 rows sum to 1 only roughly
+        if self.problem.problem_type == BINARY:  # the positive class is last, as in every autopilot pipeline
+            return (proba[:, 1] > predictor.decision_threshold).astype(np.int64), proba
         return proba.argmax(axis=1), proba

@@ -78,3 +78,25 @@ def test_ensembling_refuses_unknown_algorithms(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not used in ensembling mode"):
         AutoPilot(target="species", output=tmp_path / "x", mode="ensembling", algorithms=["svm"]).fit(PENGUINS)
     assert not (tmp_path / "x").exists()
+
+
+class _FakePredictor:
+    """Stands in for a TabularPredictor whose decision threshold was calibrated to 0.3."""
+
+    decision_threshold = 0.3
+
+    def predict_proba(self, X: pd.DataFrame, model: str, as_multiclass: bool) -> pd.DataFrame:
+        positive = X["x"].to_numpy(dtype=float)
+        return pd.DataFrame({"no": 1 - positive, "yes": positive})
+
+
+def test_binary_predictions_use_the_calibrated_decision_threshold() -> None:
+    from autopilot.ensemble import AutoGluonPipeline
+    from autopilot.problem import Problem
+
+    problem = Problem("y", "binary", "F1", "test", classes=["no", "yes"], positive_label="yes")
+    pipeline = AutoGluonPipeline(problem, "WeightedEnsemble_L2", ["x"])
+    pipeline.bind(_FakePredictor())
+    codes, proba = pipeline.predict_encoded(pd.DataFrame({"x": [0.1, 0.35, 0.6, 0.25]}))
+    assert codes.tolist() == [0, 1, 1, 0]  # 0.35 is "yes" at the 0.3 threshold, though under 0.5
+    assert proba[:, 1].tolist() == pytest.approx([0.1, 0.35, 0.6, 0.25])
