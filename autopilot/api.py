@@ -46,6 +46,7 @@ class AutoPilot:
         output: str | Path | None = None,
         job_name: str | None = None,
         overwrite: bool = False,
+        candidates_only: bool = False,
         verbose: bool = True,
     ) -> None:
         self.config = JobConfig(
@@ -68,6 +69,7 @@ class AutoPilot:
             output=str(output) if output else None,
             job_name=job_name,
             overwrite=overwrite,
+            candidates_only=candidates_only,
         )
         self.verbose = verbose
 
@@ -113,7 +115,7 @@ class Job:
 
     def __repr__(self) -> str:
         p = self.problem
-        top = self.leaderboard.head(1)
+        top = self.leaderboard.head(1) if (self.path / "leaderboard.csv").exists() else pd.DataFrame()
         best = f"{top['candidate'][0]} {p.metric}={top[p.metric][0]:.4f}" if len(top) else "none"
         return f"Job({self.path}, {p.problem_type}, target={p.target!r}, status={self.info['status']}, best: {best})"
 
@@ -123,6 +125,8 @@ class Job:
             f"<b>autopilot job</b> <code>{html.escape(str(self.path))}</code> — {p.problem_type}, "
             f"target <code>{html.escape(p.target)}</code>, objective {p.metric}, status {self.info['status']}"
         )
+        if not (self.path / "leaderboard.csv").exists():
+            return head + "<p>not trained yet: run notebooks/candidate_definitions.ipynb</p>"
         return head + self.leaderboard.head(10).to_html(index=False)
 
 

@@ -56,13 +56,30 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output", help="the job folder (default ./autopilot-output/<job-name>)")
     run.add_argument("--job-name", help="name of the job folder under ./autopilot-output")
     run.add_argument("--overwrite", action="store_true", help="replace an existing job folder")
+    run.add_argument(
+        "--candidates-only",
+        action="store_true",
+        help="pilot mode: profile the data, write both notebooks, train nothing (the candidate notebook trains)",
+    )
 
     predict = commands.add_parser("predict", help="score new rows with a job's best pipeline")
     predict.add_argument("job", help="the job folder written by `autopilot run`")
     predict.add_argument("data", help="a CSV or Parquet file of new rows")
     predict.add_argument("--output", default="predictions.csv", help="where to write (default predictions.csv)")
     predict.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+
+    notebooks = commands.add_parser("notebooks", help="regenerate a job's two notebooks from its folder")
+    notebooks.add_argument("job", help="the job folder written by `autopilot run`")
     return parser
+
+
+def cmd_notebooks(args: argparse.Namespace) -> None:
+    from autopilot.api import load_job
+    from autopilot.notebooks import write_notebooks
+
+    job = load_job(args.job)
+    for path in write_notebooks(job.path, train_now=job.info.get("status") == "candidates"):
+        Console(highlight=False, soft_wrap=True).print(f"Wrote {path}")
 
 
 def cmd_run(args: argparse.Namespace) -> None:
@@ -90,6 +107,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         output=args.output,
         job_name=args.job_name,
         overwrite=args.overwrite,
+        candidates_only=args.candidates_only,
     )
     run_job(args.data, config, ConsoleReporter())
 
@@ -111,7 +129,7 @@ def cmd_predict(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        {"run": cmd_run, "predict": cmd_predict}[args.command](args)
+        {"run": cmd_run, "predict": cmd_predict, "notebooks": cmd_notebooks}[args.command](args)
     except AutopilotError as exc:
         print(f"autopilot: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

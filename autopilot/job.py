@@ -24,6 +24,7 @@ from autopilot.io import atomic_path, write_json
 from autopilot.job_folder import check_folder, create_folder, job_dir_for
 from autopilot.leaderboard import build_leaderboard, load_results, write_leaderboard
 from autopilot.metrics import get_metric
+from autopilot.notebooks import write_notebooks
 from autopilot.preprocess import feature_kinds
 from autopilot.problem import Problem, check_target, infer_problem
 from autopilot.reporting import Reporter
@@ -60,6 +61,7 @@ class JobConfig:
     output: str | None = None
     job_name: str | None = None
     overwrite: bool = False
+    candidates_only: bool = False  # pilot mode: profile, split and write the notebooks; train nothing
     extra: dict = field(default_factory=dict)
 
 
@@ -130,6 +132,11 @@ def run_job(data: str | Path | pd.DataFrame, config: JobConfig, reporter: Report
     }
     write_json(job_dir / "job.json", job)
     trial_data = _write_inputs(job_dir, prepared, config)
+    if config.candidates_only:
+        write_json(job_dir / "job.json", {**job, "status": "candidates"})
+        notebook = write_notebooks(job_dir, train_now=True)[-1]
+        reporter.plan(f"Candidates only (pilot mode): nothing was trained. Run {notebook} to train them.")
+        return job_dir
     _search(prepared, config, trial_data, finished, reporter)
     results = load_results(job_dir)  # the files are the record, resumed runs' trials included
     board = build_leaderboard(results, prepared.problem)
@@ -144,6 +151,7 @@ def run_job(data: str | Path | pd.DataFrame, config: JobConfig, reporter: Report
         first = results[0].error if results else "none ran"
         raise NoSuccessfulTrialError(f"every trial failed (first: {first}); see {job_dir}/trials/*/error.txt")
     write_best(job_dir, board, prepared)
+    write_notebooks(job_dir)
     write_json(job_dir / "job.json", {**job, "status": "completed", "best_trial": board.iloc[0]["trial"]})
     reporter.finished(job_dir, board, prepared.problem)
     return job_dir

@@ -11,7 +11,8 @@ from autopilot.errors import ConfigError
 from autopilot.io import read_json
 
 DEFAULT_OUTPUT_ROOT = "autopilot-output"
-UNCHECKED = ("overwrite", "time_limit", "trial_time_limit", "parallel_trials")  # may change between resumed runs
+# may change between resumed runs (the folder itself says which job it is)
+UNCHECKED = ("overwrite", "time_limit", "trial_time_limit", "parallel_trials", "candidates_only", "output", "job_name")
 
 
 def job_dir_for(output: str | None, job_name: str | None, source: SourceInfo) -> Path:

@@ -36,6 +36,12 @@ def test_ensembling_reports_every_autogluon_model_as_a_trial(ensemble_job) -> No
     assert board["predict_seconds"].notna().all() and (board["fit_seconds"] > 0).all()
 
 
+def test_candidate_notebook_describes_the_autogluon_models(ensemble_job) -> None:
+    text = (ensemble_job.path / "notebooks" / "candidate_definitions.ipynb").read_text()
+    assert "### dpp0: lightgbm" in text and "AutoGluon model `GBM`" in text and "### dpp1: linear-learner" in text
+    assert "re-run the search above" in text  # AutoGluon models are refitted by re-running, not one by one
+
+
 def test_same_leaderboard_columns_in_both_modes(ensemble_job, tmp_path: Path) -> None:
     hpo = AutoPilot(
         target="species",

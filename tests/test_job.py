@@ -37,6 +37,8 @@ def test_job_folder_has_every_artifact(penguin_job) -> None:
         "best/manifest.json",
         "data/train.parquet",
         "data/validation.parquet",
+        "notebooks/data_exploration.ipynb",
+        "notebooks/candidate_definitions.ipynb",
     ]:
         assert (root / name).is_file(), name
     trials = sorted(p.name for p in (root / "trials").iterdir())

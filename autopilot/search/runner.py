@@ -86,7 +86,7 @@ def _attempt(
 ) -> tuple[TrialResult, AutopilotPipeline | None, str | None]:
     start = time.perf_counter()
     try:
-        metrics, pipeline = _fit_and_score(spec, data, train, validation)
+        metrics, pipeline = fit_and_score(spec, data, train, validation)
         return TrialResult(spec, SUCCEEDED, metrics, time.perf_counter() - start), pipeline, None
     except Exception as exc:  # a failing trial must never sink the job; its traceback is kept in error.txt
         error = f"{type(exc).__name__}: {exc}".splitlines()[0]
@@ -120,7 +120,7 @@ def budget_rows(train: pd.DataFrame, problem: Problem, budget: float, seed: int)
     return train.loc[keep]
 
 
-def _fit_and_score(
+def fit_and_score(
     spec: TrialSpec, data: TrialData, train: pd.DataFrame, validation: pd.DataFrame
 ) -> tuple[dict, AutopilotPipeline]:
     """Fit on train (early stopping on validation) and score on validation; with ``cv_folds``, the scores that rank

@@ -1,0 +1,153 @@
+"""The job's two notebooks, generated with nbformat from the text in ``notebook_templates/``.
+
+A template is Jinja2 text in the "percent" layout: a line ``# %%`` starts a code cell and ``# %% [markdown]`` a
+Markdown cell (written as plain Markdown, not commented). Everything a template shows comes from the job folder.
+
+>>> from autopilot.notebooks import write_notebooks
+>>> write_notebooks("autopilot-output/penguins")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from autopilot.candidates import get_candidate
+from autopilot.ensemble import BAG_FOLDS, FAMILIES, hyperparameters
+from autopilot.insights import outliers, suggestions
+from autopilot.io import atomic_path
+from autopilot.reproduce import JobFiles
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "notebook_templates"
+NOTEBOOKS = ("data_exploration", "candidate_definitions")
+CELL_MARK = re.compile(r"^# %%( \[markdown\])?[ \t]*$", re.MULTILINE)
+PREPROCESSING = {
+    "onehot": "numbers: median imputation with missing-value indicators, then robust scaling; categories: one-hot, "
+    "with categories under 1% of rows grouped; dates: year, month, day, weekday and hour; free text: TF-IDF; "
+    "identifier and constant columns dropped",
+    "ordinal": "numbers: median imputation with missing-value indicators, then robust scaling; categories: integer "
+    "codes for the network's embeddings (0 = missing, unseen or rare); dates: year, month, day, weekday and hour; "
+    "free text: TF-IDF; identifier and constant columns dropped",
+}
+
+
+def write_notebooks(job_dir: str | Path, train_now: bool = False) -> list[Path]:
+    """Write ``notebooks/data_exploration.ipynb`` and ``notebooks/candidate_definitions.ipynb`` from the job folder.
+
+    ``train_now``: the candidate notebook's search cell runs when executed (pilot mode: the job was not trained)."""
+    files = JobFiles.read(job_dir)
+    context = _context(files, train_now)
+    written = []
+    for name in NOTEBOOKS:
+        path = files.path / "notebooks" / f"{name}.ipynb"
+        with atomic_path(path) as tmp:
+            tmp.write_text(render(name, context), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def render(name: str, context: dict) -> str:
+    """One template rendered into notebook JSON (nbformat 4)."""
+    import jinja2
+    import nbformat
+    from nbformat import v4
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+    )
+    env.filters["tojson_py"] = lambda value: repr(value)
+    text = env.get_template(f"{name}.py.j2").render(**context)
+    cells = []
+    for kind, source in _split_cells(text):
+        source = source.strip("\n")
+        if source.strip():
+            cells.append(v4.new_markdown_cell(source) if kind == "markdown" else v4.new_code_cell(source))
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook = v4.new_notebook(cells=cells, metadata={"kernelspec": kernel, "language_info": {"name": "python"}})
+    nbformat.validate(notebook)
+    return nbformat.writes(notebook)
+
+
+def _split_cells(text: str) -> list[tuple[str, str]]:
+    marks = list(CELL_MARK.finditer(text))
+    cells = []
+    for i, mark in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        cells.append(("markdown" if mark.group(1) else "code", text[mark.end() : end]))
+    return cells
+
+
+def _context(files: JobFiles, train_now: bool) -> dict:
+    job, profile, problem = files.job, files.profile, files.problem
+    numeric = [c["name"] for c in profile["column_profiles"] if c["kind"] == "numeric" and c["name"] != problem.target]
+    frames = [pd.read_parquet(files.path / "data" / f"{part}.parquet") for part in ("train", "validation")]
+    outlier_table = outliers(pd.concat(frames, ignore_index=True), numeric)
+    config = {k: v for k, v in job["config"].items() if k not in ("output", "job_name", "overwrite", "extra")}
+    return {
+        "job": job,
+        "job_dir": str(files.path.resolve()),
+        "config": config,
+        "resolved": job["resolved"],
+        "source": {**job["source"], "path": _data_path(job["source"])},
+        "profile": profile,
+        "problem": problem,
+        "warnings": profile.get("warnings", []),
+        "suggestions": suggestions(profile, outlier_table),
+        "candidates": _candidates(job["resolved"], profile, problem.problem_type),
+        "trained": (files.path / "leaderboard.csv").exists(),
+        "train_now": train_now,
+        "size": _size(job["source"]["bytes"]),
+        "bag_folds": BAG_FOLDS,
+    }
+
+
+def _data_path(source: dict) -> str:
+    """The data file as an absolute path, so the notebook finds it from its own folder (a relative path in job.json is
+    relative to where the job ran, which is where notebooks are written from)."""
+    if source["format"] == "dataframe":
+        return source["path"]
+    return str(Path(source["path"]).resolve())
+
+
+def _candidates(resolved: dict, profile: dict, problem_type: str) -> list[dict]:
+    """dpp0..dppN: each candidate's preprocessing, algorithm and search ranges (HPO) or AutoGluon settings."""
+    out = []
+    for i, key in enumerate(resolved["candidates"]):
+        if resolved["mode"] == "ensembling":
+            settings = json.dumps(hyperparameters([key]), indent=1)
+            out.append({"id": f"dpp{i}", "key": key, "model": FAMILIES[key][0], "settings": settings, "ranges": []})
+            continue
+        cls = get_candidate(key)
+        ranges = [
+            {"name": name, "range": _range_text(dist), "log": bool(getattr(dist, "log", False))}
+            for name, dist in cls.search_space(profile).items()
+        ]
+        encoding = cls.categorical_encoding
+        out.append(
+            {
+                "id": f"dpp{i}",
+                "key": key,
+                "model": cls.__name__,
+                "preprocessing": PREPROCESSING[encoding],
+                "ranges": ranges,
+                "problem_type": problem_type,
+            }
+        )
+    return out
+
+
+def _range_text(dist: object) -> str:
+    if hasattr(dist, "choices"):
+        return ", ".join(repr(c) for c in dist.choices)
+    return f"{dist.low:g} to {dist.high:g}"
+
+
+def _size(n_bytes: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n_bytes < 1024 or unit == "GB":
+            return f"{n_bytes:.0f} {unit}" if unit == "bytes" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1024
+    return ""
