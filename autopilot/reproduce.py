@@ -87,11 +87,22 @@ def trial_data(job_dir: str | Path, device: str = "cpu") -> TrialData:
 def rebuild_pipeline(job_dir: str | Path, trial: str, device: str = "cpu") -> AutopilotPipeline:
     """A trial's pipeline (preprocessing + model with the trial's hyperparameters and seed), not yet fitted."""
     files = JobFiles.read(job_dir)
-    spec = files.spec(trial)
+    return _pipeline(files, files.spec(trial), device)
+
+
+def candidate_pipeline(
+    job_dir: str | Path, candidate: str, params: dict | None = None, device: str = "cpu"
+) -> AutopilotPipeline:
+    """A candidate's pipeline for this job (its defaults, or ``params``; the job's seed), not yet fitted."""
+    files = JobFiles.read(job_dir)
+    spec = TrialSpec("notebook", candidate, dict(params or {}), 1.0, files.job["resolved"]["seed"])
+    return _pipeline(files, spec, device)
+
+
+def _pipeline(files: JobFiles, spec: TrialSpec, device: str) -> AutopilotPipeline:
     model = make_model(spec, files.problem, device)
-    preprocessor = build_preprocessor(
-        files.profile, files.problem.target, categorical_encoding=model.categorical_encoding
-    )
+    encoding = model.categorical_encoding
+    preprocessor = build_preprocessor(files.profile, files.problem.target, categorical_encoding=encoding)
     return AutopilotPipeline(preprocessor, model, files.problem)
 
 

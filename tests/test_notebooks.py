@@ -13,7 +13,7 @@ import pytest
 
 from autopilot import AutoPilot, load_job
 from autopilot.cli import main
-from autopilot.reproduce import rebuild_pipeline, retrain_trial, split_frames
+from autopilot.reproduce import candidate_pipeline, rebuild_pipeline, retrain_trial, split_frames
 
 DATASETS = Path(__file__).resolve().parents[1] / "datasets"
 JOBS = {  # problem type -> data file, target
@@ -71,6 +71,7 @@ def test_both_notebooks_are_generated_for_each_problem_type(jobs: dict, kind: st
     assert "| `eta` | 0.01 to 0.5 | log |" in markdown  # XGBoost's search range, from its search space
     assert "one-hot" in markdown and "mode | hpo" in markdown
     assert any("retrain_trial(JOB" in source for source in code)
+    assert any("dpp1 = candidate_pipeline(JOB, 'xgboost')" in source for source in code)
 
 
 def test_binary_notebook_names_the_positive_class(jobs: dict) -> None:
@@ -101,6 +102,8 @@ def test_retraining_every_trial_reproduces_its_leaderboard_score(jobs: dict) -> 
         split_frames(job.path)[0].reset_index(drop=True), pd.read_parquet(job.path / "data" / "train.parquet")
     )
     assert rebuild_pipeline(job.path, board["trial"].iloc[0]).model.seed == 5
+    candidate = candidate_pipeline(job.path, "xgboost", {"max_depth": 3})
+    assert (candidate.model.max_depth, candidate.model.seed) == (3, 5)
 
 
 @pytest.mark.slow
