@@ -110,6 +110,23 @@ class Job:
         """``predicted_label``, plus ``probability`` and ``proba_<label>`` columns for classification."""
         return self.best.predict_frame(_rows(data))
 
+    def explain(self, data: str | Path | pd.DataFrame) -> pd.DataFrame:
+        """SHAP attributions of the best pipeline's output to the original columns, one row per input row, with
+        ``base_value`` and ``output`` columns: base_value + the row's attributions = output. ``.attrs`` says what
+        output is explained (log-odds, probability or the prediction) and how.
+
+        >>> load_job("autopilot-output/penguins").explain(new_rows).head()  # doctest: +SKIP
+        """
+        from autopilot.explain import explain
+
+        rows = _rows(data)
+        self.best.predict_encoded(rows)  # refuses rows that lack a column, naming it
+        background = pd.read_parquet(self.path / "data" / "train.parquet")
+        explanation = explain(self.best, rows, background)
+        table = explanation.table()
+        table.attrs.update(explained=explanation.output_name, method=explanation.method)
+        return table
+
     def predict_proba(self, data: str | Path | pd.DataFrame) -> pd.DataFrame:
         return self.best.predict_proba(_rows(data))
 

@@ -68,9 +68,31 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--output", default="predictions.csv", help="where to write (default predictions.csv)")
     predict.add_argument("--overwrite", action="store_true", help="replace an existing output file")
 
+    explain = commands.add_parser("explain", help="SHAP attributions of a job's best pipeline for rows of a file")
+    explain.add_argument("job", help="the job folder written by `autopilot run`")
+    explain.add_argument("data", help="a CSV or Parquet file of rows to explain")
+    explain.add_argument("--output", default="attributions.csv", help="where to write (default attributions.csv)")
+    explain.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+
     notebooks = commands.add_parser("notebooks", help="regenerate a job's two notebooks from its folder")
     notebooks.add_argument("job", help="the job folder written by `autopilot run`")
     return parser
+
+
+def cmd_explain(args: argparse.Namespace) -> None:
+    from autopilot.api import load_job
+    from autopilot.io import atomic_path
+
+    output = Path(args.output)
+    if output.exists() and not args.overwrite:
+        raise ConfigError(f"{output} already exists; choose another --output or pass --overwrite")
+    table = load_job(args.job).explain(args.data)
+    with atomic_path(output) as tmp:
+        table.to_csv(tmp, index=False)
+    Console(highlight=False, soft_wrap=True).print(
+        f"Wrote attributions of {table.attrs['explained']} for {len(table):,} rows to {output} "
+        f"({table.attrs['method']}); base_value + a row's attributions = output"
+    )
 
 
 def cmd_notebooks(args: argparse.Namespace) -> None:
@@ -129,7 +151,7 @@ def cmd_predict(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        {"run": cmd_run, "predict": cmd_predict, "notebooks": cmd_notebooks}[args.command](args)
+        {"run": cmd_run, "predict": cmd_predict, "explain": cmd_explain, "notebooks": cmd_notebooks}[args.command](args)
     except AutopilotError as exc:
         print(f"autopilot: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

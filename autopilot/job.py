@@ -27,6 +27,7 @@ from autopilot.metrics import get_metric
 from autopilot.notebooks import write_notebooks
 from autopilot.preprocess import feature_kinds
 from autopilot.problem import Problem, check_target, infer_problem
+from autopilot.report import write_report
 from autopilot.reporting import Reporter
 from autopilot.search import TrialData, TrialProcessExecutor, run_search
 from autopilot.search.cluster import check_cluster, cluster_executor
@@ -152,6 +153,8 @@ def run_job(data: str | Path | pd.DataFrame, config: JobConfig, reporter: Report
         raise NoSuccessfulTrialError(f"every trial failed (first: {first}); see {job_dir}/trials/*/error.txt")
     write_best(job_dir, board, prepared)
     write_notebooks(job_dir)
+    reporter.plan("Explaining the best model (SHAP) and writing report.html")
+    write_report(job_dir)
     write_json(job_dir / "job.json", {**job, "status": "completed", "best_trial": board.iloc[0]["trial"]})
     reporter.finished(job_dir, board, prepared.problem)
     return job_dir

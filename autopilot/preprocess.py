@@ -147,7 +147,8 @@ class CategoryCodes(TransformerMixin, BaseEstimator):
         return np.column_stack(codes) if codes else np.zeros((len(X), 0))
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        return np.asarray([f"{c}_code" for c in self.feature_names_in_], dtype=object)
+        names = self.feature_names_in_ if input_features is None else input_features
+        return np.asarray([f"{c}_code" for c in names], dtype=object)
 
 
 def categorical_cardinalities(preprocessor: Pipeline) -> list[int]:
@@ -169,7 +170,8 @@ class DateParts(TransformerMixin, BaseEstimator):
         return np.column_stack([c.to_numpy() for c in columns])
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        return np.asarray([f"{c}_{p}" for c in self.feature_names_in_ for p in DATE_PARTS], dtype=object)
+        names = self.feature_names_in_ if input_features is None else input_features
+        return np.asarray([f"{c}_{p}" for c in names for p in DATE_PARTS], dtype=object)
 
 
 def _is_datetime(s: pd.Series) -> bool:

@@ -1,0 +1,189 @@
+"""SHAP attributions of a pipeline's output to the original columns.
+
+XGBoost pipelines: shap's TreeExplainer on the model's own features (log-odds, class margins or the prediction), then
+each derived feature's attribution (one-hot columns, missing-value indicators, date parts, TF-IDF terms) is added back
+into the column it came from. Other pipelines (Linear Learner, MLP, AutoGluon): shap's PermutationExplainer over the
+original columns, against a stated background sample of training rows, explaining class probabilities or the
+prediction. Either way a row's base value plus its attributions equals the model's output for that row.
+
+>>> from autopilot import load_job
+>>> load_job("autopilot-output/penguins").explain(rows)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from autopilot.errors import PredictionError
+
+EXPLAIN_ROWS = 1000
+BACKGROUND_ROWS = 50
+SEED = 0
+
+
+@dataclass
+class Explanation:
+    """Per-row attributions (one column per original feature), the base value and the output they add up to."""
+
+    values: pd.DataFrame
+    base_values: np.ndarray
+    outputs: np.ndarray
+    output_name: str  # what is explained, e.g. "log-odds of 'yes'"
+    method: str
+
+    def importance(self) -> pd.Series:
+        """Mean |attribution| per original column, largest first."""
+        return self.values.abs().mean().sort_values(ascending=False).rename("mean_abs_shap")
+
+    def table(self) -> pd.DataFrame:
+        """The attributions with ``base_value`` and ``output`` columns; each row's base + attributions = output."""
+        return self.values.assign(base_value=self.base_values, output=self.outputs)
+
+
+def explain(pipeline: object, rows: pd.DataFrame, background: pd.DataFrame) -> Explanation:
+    """Attributions for ``rows`` (the model's output explained: see the module docstring)."""
+    if len(rows) == 0:
+        raise PredictionError("no rows to explain; give at least one row")
+    if getattr(pipeline.model, "booster_", None) is not None:
+        return _tree(pipeline, rows)
+    return _permutation(pipeline, rows, background)
+
+
+def _tree(pipeline: object, rows: pd.DataFrame) -> Explanation:
+    import shap
+
+    model, problem = pipeline.model, pipeline.problem
+    booster = model.booster_[: model.best_iteration_ + 1]  # the trees the model predicts with
+    X = pipeline.transform(rows)
+    result = shap.TreeExplainer(booster)(X)
+    values, base = np.asarray(result.values), np.asarray(result.base_values, dtype=float)
+    sources = feature_sources(pipeline.preprocessor)
+    if values.ndim == 3:  # multiclass: each row's predicted class
+        chosen = pipeline.predict_encoded(rows)[0]
+        values, base = values[np.arange(len(rows)), :, chosen], base[np.arange(len(rows)), chosen]
+        name = "margin (log-odds before softmax) of the predicted class"
+    else:
+        name = _single_output_name(problem, "log-odds")
+    folded = fold(values, sources, pipeline.required_columns).set_axis(rows.index)
+    return Explanation(folded, base, base + folded.to_numpy().sum(axis=1), name, "shap TreeExplainer (path-dependent)")
+
+
+def _single_output_name(problem: object, kind: str) -> str:
+    if problem.problem_type == "regression":
+        return f"predicted {problem.target}"
+    return f"{kind} of {problem.target} = {problem.classes[-1]!r}"
+
+
+def _permutation(pipeline: object, rows: pd.DataFrame, background: pd.DataFrame) -> Explanation:
+    columns, problem = pipeline.required_columns, pipeline.problem
+    codebook = {c: pd.factorize(pd.concat([rows[c], background[c]]), use_na_sentinel=False)[1] for c in columns}
+    dtypes = rows[columns].dtypes
+
+    def encode(frame: pd.DataFrame) -> np.ndarray:
+        return np.column_stack([_codes(codebook[c], frame[c]) for c in columns])
+
+    def output(codes: np.ndarray) -> np.ndarray:
+        frame = pd.DataFrame({c: codebook[c].take(codes[:, i]) for i, c in enumerate(columns)}).astype(dtypes)
+        predicted, proba = pipeline.predict_encoded(frame)
+        return predicted.astype(float)[:, None] if proba is None else proba
+
+    sample = background.sample(min(BACKGROUND_ROWS, len(background)), random_state=SEED)
+    values, base = permutation_shap(output, encode(rows), encode(sample), np.random.default_rng(SEED))
+    if problem.problem_type == "multiclass":
+        chosen, name = pipeline.predict_encoded(rows)[0], "probability of the predicted class"
+    else:
+        chosen, name = np.full(len(rows), values.shape[2] - 1), _single_output_name(problem, "probability")
+    values, base = values[np.arange(len(rows)), :, chosen], base[chosen]
+    method = f"permutation SHAP (one antithetic permutation pair per row), background: {len(sample)} training rows"
+    frame = pd.DataFrame(values, columns=columns, index=rows.index)
+    return Explanation(frame, base, base + values.sum(axis=1), name, f"{method} (seed {SEED})")
+
+
+def permutation_shap(
+    f: object, X: np.ndarray, background: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shapley values by permutation sampling, as shap's PermutationExplainer computes them, but batched across rows
+    so the model is called 2 x features times instead of once per row: each row's features are switched from the
+    background to the row's values in a random order and then in the reverse order, and each feature gets the average
+    change in the mean output. Every pass runs from the background's mean output to the row's output, so a row's
+    attributions add up to exactly that difference. Returns values (rows x features x outputs) and the base value."""
+    n, m = X.shape
+    base = f(background).mean(axis=0)
+    order = np.argsort(rng.random((n, m)), axis=1)
+    values = np.zeros((n, m, base.shape[0]))
+    rows = np.arange(n)
+    for sequence in (order, order[:, ::-1]):
+        current = np.repeat(background[None, :, :], n, axis=0)  # rows x background x features
+        before = np.broadcast_to(base, (n, base.shape[0]))
+        for step in range(m):
+            features = sequence[:, step]
+            current[rows, :, features] = X[rows, features][:, None]
+            after = f(current.reshape(-1, m)).reshape(n, len(background), -1).mean(axis=1)
+            values[rows, features] += (after - before) / 2
+            before = after
+    return values, base
+
+
+def _codes(uniques: pd.Index, values: pd.Series) -> np.ndarray:
+    """Each value's position in ``uniques`` (missing values, None or NaN alike, at the missing entry's)."""
+    codes = uniques.get_indexer(values)
+    missing = values.isna().to_numpy()
+    if missing.any():
+        codes[missing] = np.flatnonzero(pd.isna(uniques))[0]
+    return codes
+
+
+def feature_sources(preprocessor: object) -> list[str]:
+    """For each feature the preprocessor outputs, the original column it was derived from."""
+    features = preprocessor.named_steps["features"]
+    sources: list[str] = []
+    for _name, transformer, columns in features.transformers_:
+        if isinstance(transformer, str) or (isinstance(columns, list) and not columns):
+            continue  # "drop" / "passthrough" of nothing
+        if isinstance(columns, str):  # free text: every TF-IDF term comes from this one column
+            sources += [columns] * len(transformer.get_feature_names_out())
+        else:
+            sources += _walk(transformer, list(columns))
+    return sources
+
+
+def _walk(step: object, sources: list[str]) -> list[str]:
+    """The source column of each output of one fitted step, given its inputs' sources."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from autopilot.preprocess import DATE_PARTS, DateParts
+
+    if isinstance(step, Pipeline):
+        for _, sub in step.steps:
+            sources = _walk(sub, sources)
+        return sources
+    if isinstance(step, SimpleImputer):  # keep_empty_features: every input stays; indicators are appended
+        indicator = getattr(step, "indicator_", None)
+        return sources + ([sources[i] for i in indicator.features_] if indicator is not None else [])
+    if isinstance(step, OneHotEncoder):
+        infrequent = getattr(step, "infrequent_categories_", None) or [None] * len(sources)
+        widths = [
+            len(c) - (len(rare) - 1 if rare is not None else 0)
+            for c, rare in zip(step.categories_, infrequent, strict=True)
+        ]
+        return [s for s, width in zip(sources, widths, strict=True) for _ in range(width)]
+    if isinstance(step, DateParts):
+        return [s for s in sources for _ in DATE_PARTS]
+    width = len(step.get_feature_names_out())
+    if width != len(sources):
+        raise ValueError(f"cannot tell which columns {type(step).__name__}'s {width} outputs come from")
+    return sources
+
+
+def fold(values: np.ndarray, sources: list[str], columns: list[str]) -> pd.DataFrame:
+    """Sum the attributions of the features derived from each original column."""
+    if values.shape[1] != len(sources):
+        raise ValueError(f"{values.shape[1]} attributions for {len(sources)} features")
+    frame = pd.DataFrame(values, columns=sources)
+    folded = frame.T.groupby(level=0, sort=False).sum().T
+    return folded.reindex(columns=columns, fill_value=0.0)

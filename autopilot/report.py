@@ -1,0 +1,139 @@
+"""The job's explain/ folder (SHAP attributions and model insights, as tables and PNG plots) and report.html, the one
+self-contained page a person opens first. Both are made from the files in the job folder.
+
+>>> from autopilot.report import write_report
+>>> write_report("autopilot-output/penguins")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from autopilot.explain import EXPLAIN_ROWS, Explanation, explain
+from autopilot.io import atomic_path, read_json, write_json
+from autopilot.model_insights import model_insights
+from autopilot.pipeline import AutopilotPipeline
+
+EXPLAIN_DIR = "explain"
+TEMPLATES = Path(__file__).resolve().parents[1] / "notebook_templates"
+
+
+def write_report(job_dir: str | Path) -> Path:
+    """Explain the best pipeline on up to 1,000 validation rows, write explain/ and report.html; returns the page."""
+    job_dir = Path(job_dir)
+    pipeline = AutopilotPipeline.load(job_dir / "best" / "pipeline.joblib")
+    validation = pd.read_parquet(job_dir / "data" / "validation.parquet")
+    train = pd.read_parquet(job_dir / "data" / "train.parquet")
+    rows = validation.sample(min(EXPLAIN_ROWS, len(validation)), random_state=0).sort_index()
+    start = time.perf_counter()
+    explanation = explain(pipeline, rows, train)
+    seconds = time.perf_counter() - start
+    images = _write_explanation(job_dir / EXPLAIN_DIR, explanation, rows, seconds)
+    insights = model_insights(pipeline, validation)
+    images |= _write_insights(job_dir / EXPLAIN_DIR, insights)
+    page = job_dir / "report.html"
+    with atomic_path(page) as tmp:
+        tmp.write_text(_render(job_dir, explanation, insights, images, seconds), encoding="utf-8")
+    return page
+
+
+def _write_explanation(folder: Path, explanation: Explanation, rows: pd.DataFrame, seconds: float) -> dict:
+    import matplotlib.pyplot as plt
+    import shap
+
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_csv(folder / "shap_values.csv", explanation.table().rename_axis("row"), index=True)
+    importance = explanation.importance()
+    _write_csv(folder / "importance.csv", importance.rename_axis("column").reset_index())
+    summary = {
+        "explained": explanation.output_name,
+        "method": explanation.method,
+        "rows": len(rows),
+        "seconds": round(seconds, 3),
+        "additivity": "base_value + sum of a row's attributions = output (shap_values.csv)",
+    }
+    write_json(folder / "summary.json", summary)
+    top = importance.head(20)[::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.6 + 0.3 * len(top)))
+    ax.barh(top.index.astype(str), top.to_numpy())
+    ax.set(xlabel=f"mean |SHAP| ({explanation.output_name})", title="global importance")
+    fig.tight_layout()
+    images = {"importance": _save(fig, folder / "importance.png")}
+    data = np.column_stack([_as_number(rows[c]) for c in explanation.values.columns])
+    beeswarm = shap.Explanation(
+        explanation.values.to_numpy(), explanation.base_values, data, feature_names=list(explanation.values.columns)
+    )
+    shap.plots.beeswarm(beeswarm, max_display=15, show=False)
+    images["beeswarm"] = _save(plt.gcf(), folder / "beeswarm.png")
+    return images
+
+
+def _write_insights(folder: Path, insights: dict) -> dict:
+    for name, table in insights["tables"].items():
+        _write_csv(folder / f"{name}.csv", table, index=name == "confusion_matrix")
+    write_json(folder / "insights.json", {"kind": insights["kind"], "scores": insights["scores"]})
+    return {name: _save(fig, folder / f"{name}.png") for name, fig in insights["figures"].items()}
+
+
+def _as_number(values: pd.Series) -> np.ndarray:
+    """Feature values for the beeswarm's colours: numbers as they are, anything else as category codes."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return values.astype(float).to_numpy()
+    codes = pd.factorize(values)[0].astype(float)
+    codes[codes < 0] = np.nan
+    return codes
+
+
+def _save(fig: object, path: Path) -> str:
+    """Write a figure as PNG and return it base64-encoded, for the self-contained page."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getvalue())
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _board_columns(metric: str) -> list[str]:
+    return ["rank", "trial", "candidate", metric, "fit_seconds", "predict_seconds", "budget", "status"]
+
+
+def _write_csv(path: Path, frame: pd.DataFrame, index: bool = False) -> None:
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=index)
+
+
+def _render(job_dir: Path, explanation: Explanation, insights: dict, images: dict, seconds: float) -> str:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+    job, profile, problem = (read_json(job_dir / f"{n}.json") for n in ("job", "profile", "problem"))
+    board = pd.read_csv(job_dir / "leaderboard.csv")
+    table = lambda frame, index=False: frame.to_html(index=index, border=0, float_format=lambda v: f"{v:.4g}")  # noqa: E731
+    return env.get_template("report.html.j2").render(
+        job=job,
+        profile=profile,
+        problem=problem,
+        best=board.iloc[0].to_dict(),
+        leaderboard=table(board[[c for c in _board_columns(problem["metric"]) if c in board.columns]].head(10)),
+        importance=table(explanation.importance().head(15).round(4).to_frame()),
+        explanation=explanation,
+        explain_seconds=round(seconds, 2),
+        scores=insights["scores"],
+        tables={name: table(t, index=name == "confusion_matrix") for name, t in insights["tables"].items()},
+        images=images,
+        params=json.loads(board.iloc[0].get("params", "{}") or "{}"),
+        escape=html.escape,
+    )
