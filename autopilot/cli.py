@@ -67,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("data", help="a CSV or Parquet file of new rows")
     predict.add_argument("--output", default="predictions.csv", help="where to write (default predictions.csv)")
     predict.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    predict.add_argument("--chunk-mb", type=float, default=16, help="CSV read per chunk (memory stays bounded by it)")
+
+    serve = commands.add_parser("serve", help="serve the best pipeline over HTTP with SageMaker's inference contract")
+    serve.add_argument("job", help="the job folder written by `autopilot run`")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
 
     explain = commands.add_parser("explain", help="SHAP attributions of a job's best pipeline for rows of a file")
     explain.add_argument("job", help="the job folder written by `autopilot run`")
@@ -136,22 +143,48 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 def cmd_predict(args: argparse.Namespace) -> None:
     from autopilot.api import load_job
-    from autopilot.io import atomic_path
+    from autopilot.batch import batch_predict
 
     output = Path(args.output)
     if output.exists() and not args.overwrite:
         raise ConfigError(f"{output} already exists; choose another --output or pass --overwrite")
     job = load_job(args.job)
-    predictions = job.predict(args.data)
-    with atomic_path(output) as tmp:
-        predictions.to_csv(tmp, index=False)
-    Console(highlight=False).print(f"Wrote {len(predictions):,} predictions to {output}")
+    job.best  # noqa: B018  (a job without a best pipeline says so before any row is read)
+    rows = batch_predict(job.path, args.data, output, int(args.chunk_mb * (1 << 20)))
+    Console(highlight=False).print(f"Wrote {rows:,} predictions to {output}")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import os
+
+    import uvicorn
+
+    from autopilot.api import load_job
+    from autopilot.serve import JOB_ENV, OUTPUT_ENV, Model
+
+    job = load_job(args.job)
+    job.best  # noqa: B018
+    Model(job.path, os.environ.get(OUTPUT_ENV))  # refuses bad output keys with a one-line error before serving
+    os.environ[JOB_ENV] = str(job.path.resolve())  # the worker processes load the model from here
+    Console(highlight=False, soft_wrap=True).print(
+        f"Serving {job.path} on http://{args.host}:{args.port} (/ping, /invocations), {args.workers} worker(s)"
+    )
+    uvicorn.run(
+        "autopilot.serve:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        {"run": cmd_run, "predict": cmd_predict, "explain": cmd_explain, "notebooks": cmd_notebooks}[args.command](args)
+        commands = {"run": cmd_run, "predict": cmd_predict, "explain": cmd_explain, "notebooks": cmd_notebooks}
+        {**commands, "serve": cmd_serve}[args.command](args)
     except AutopilotError as exc:
         print(f"autopilot: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -85,7 +85,7 @@ class AutopilotPipeline:
         if proba is None:
             return pd.DataFrame({"predicted_label": codes}, index=rows.index)
         out = pd.DataFrame({"predicted_label": np.asarray(self.classes, dtype=object)[codes]}, index=rows.index)
-        out["probability"] = proba.max(axis=1)
+        out["probability"] = proba[np.arange(len(codes)), codes]  # of the predicted label (a threshold may apply)
         for i, c in enumerate(self.classes):
             out[f"proba_{c}"] = proba[:, i]
         return out

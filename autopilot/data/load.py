@@ -130,7 +130,7 @@ def _read_csv(path: Path) -> tuple[pa.Table, SourceInfo]:
     size = path.stat().st_size
     with pa.input_stream(str(path)) as stream:  # decompresses .gz transparently
         sample = stream.read(SAMPLE_BYTES)
-    dialect = _sniff(sample, path)
+    dialect = sniff_dialect(sample, path)
     table = _pyarrow_read(path, dialect, sample)
     if dialect.encoding.startswith("utf-8") and any(pa.types.is_binary(f.type) for f in table.schema):
         # pyarrow keeps bytes that are not UTF-8 as binary; such a file is Latin-1 (or Windows-1252).
@@ -140,7 +140,7 @@ def _read_csv(path: Path) -> tuple[pa.Table, SourceInfo]:
     return table, SourceInfo(str(path), "csv", size, dialect.encoding, dialect.delimiter)
 
 
-def _sniff(sample: bytes, path: Path) -> _Dialect:
+def sniff_dialect(sample: bytes, path: Path) -> _Dialect:
     if not sample.strip():
         raise DataError(f"{path}: the file is empty; give a CSV with a header row and data")
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in sample:

@@ -1,0 +1,77 @@
+"""Batch transform: predictions for a CSV or Parquet file, or a folder of them, of any size, streamed in chunks so
+memory stays bounded by the chunk, written atomically to one CSV.
+
+>>> from autopilot.batch import batch_predict
+>>> batch_predict("autopilot-output/penguins", "big.csv", "predictions.csv")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from autopilot.data.load import CSV_SUFFIXES, NULL_TOKENS, PARQUET_SUFFIXES, SAMPLE_BYTES, sniff_dialect
+from autopilot.errors import DataError
+from autopilot.io import atomic_path
+from autopilot.pipeline import AutopilotPipeline
+
+CHUNK_BYTES = 16 << 20  # CSV bytes per chunk; Parquet chunks hold CHUNK_ROWS rows
+CHUNK_ROWS = 100_000
+
+
+def input_files(path: str | Path) -> list[Path]:
+    """The file itself, or a folder's CSV and Parquet files in name order."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder; check the path")
+    files = sorted(p for p in path.iterdir() if _supported(p)) if path.is_dir() else [path]
+    if not files or not all(_supported(p) for p in files):
+        raise DataError(f"{path}: give a .csv/.tsv/.txt or .parquet file, or a folder holding such files")
+    return files
+
+
+def _supported(path: Path) -> bool:
+    return path.is_file() and path.name.lower().endswith(CSV_SUFFIXES + PARQUET_SUFFIXES)
+
+
+def chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[pd.DataFrame]:
+    """A file's rows, chunk by chunk. CSV values are read as text (the pipeline casts each column to its training
+    kind, as it does for any new rows), so a chunk never fails on a type the first chunk did not foresee."""
+    if path.name.lower().endswith(PARQUET_SUFFIXES):
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=CHUNK_ROWS):
+            yield batch.to_pandas()
+        return
+    with pa.input_stream(str(path)) as stream:
+        dialect = sniff_dialect(stream.read(SAMPLE_BYTES), path)
+    names = [h or f"unnamed_{i}" for i, h in enumerate(dialect.header)]
+    read = pacsv.ReadOptions(
+        encoding=dialect.encoding, column_names=names, skip_rows=1, block_size=chunk_bytes, use_threads=True
+    )
+    parse = pacsv.ParseOptions(delimiter=dialect.delimiter, newlines_in_values=dialect.newlines_in_values)
+    convert = pacsv.ConvertOptions(
+        column_types={n: pa.string() for n in names}, strings_can_be_null=True, null_values=NULL_TOKENS
+    )
+    try:
+        with pacsv.open_csv(str(path), read, parse, convert) as reader:
+            for batch in reader:
+                yield batch.to_pandas()
+    except pa.ArrowInvalid as exc:
+        raise DataError(f"{path}: cannot be read as CSV ({str(exc).splitlines()[0]})") from None
+
+
+def batch_predict(job_dir: str | Path, data: str | Path, output: str | Path, chunk_bytes: int = CHUNK_BYTES) -> int:
+    """Predict every row of ``data`` (a file or a folder) with the job's best pipeline into the CSV ``output``;
+    returns the number of rows. Nothing is left at ``output`` if it fails part way."""
+    pipeline = AutopilotPipeline.load(Path(job_dir) / "best" / "pipeline.joblib")
+    rows = 0
+    with atomic_path(output) as tmp, open(tmp, "w", newline="", encoding="utf-8") as out:
+        for path in input_files(data):
+            for chunk in chunks(path, chunk_bytes):
+                pipeline.predict_frame(chunk).to_csv(out, header=rows == 0, index=False)
+                rows += len(chunk)
+    return rows

@@ -1,0 +1,220 @@
+"""A job's best pipeline behind SageMaker's inference container contract, as an ASGI app served by uvicorn.
+
+``GET /ping`` answers 200 (the model is loaded before the worker accepts connections). ``POST /invocations`` takes
+``text/csv`` (rows in the training column order without a header, or with a header row) or ``application/json`` (a
+list of records, or ``{"instances": [...]}`` of records or value lists) and answers in the type ``Accept`` asks for.
+Each answer holds the keys named in ``SAGEMAKER_INFERENCE_OUTPUT`` (comma-separated: predicted_label, probability,
+probabilities, labels; default predicted_label). A bad request gets a 4xx and a one-line reason; the worker goes on.
+
+    autopilot serve autopilot-output/penguins --port 8080 --workers 2
+    curl -s localhost:8080/invocations -H 'Content-Type: text/csv' --data-binary @rows.csv
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from autopilot.errors import AutopilotError, ConfigError
+from autopilot.io import read_json
+from autopilot.pipeline import AutopilotPipeline
+from autopilot.preprocess import feature_kinds
+
+JOB_ENV, OUTPUT_ENV, MAX_MB_ENV = "AUTOPILOT_JOB", "SAGEMAKER_INFERENCE_OUTPUT", "AUTOPILOT_MAX_PAYLOAD_MB"
+OUTPUT_KEYS = ("predicted_label", "probability", "probabilities", "labels")
+CLASSIFICATION_KEYS = ("probability", "probabilities", "labels")
+CSV, JSON = "text/csv", "application/json"
+
+
+class RequestError(Exception):
+    """A request the server refuses: an HTTP status and a one-line reason."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def output_keys(value: str | None, classification: bool) -> list[str]:
+    """The answer's keys from ``SAGEMAKER_INFERENCE_OUTPUT``; raises ConfigError for an unknown or unusable key."""
+    keys = [k.strip().lower() for k in (value or "predicted_label").split(",") if k.strip()]
+    for key in keys:
+        if key not in OUTPUT_KEYS:
+            raise ConfigError(f"{OUTPUT_ENV} has unknown key '{key}'; choose from {', '.join(OUTPUT_KEYS)}")
+        if key in CLASSIFICATION_KEYS and not classification:
+            raise ConfigError(f"{OUTPUT_ENV} asks for '{key}', which a regression model has not; use predicted_label")
+    return keys
+
+
+class Model:
+    """The pipeline with what the contract needs: the column order, the feature kinds and the output keys."""
+
+    def __init__(self, job_dir: str | Path, keys: str | None = None) -> None:
+        job_dir = Path(job_dir)
+        self.pipeline = AutopilotPipeline.load(job_dir / "best" / "pipeline.joblib")
+        profile, problem = read_json(job_dir / "profile.json"), read_json(job_dir / "problem.json")
+        self.columns = [c["name"] for c in profile["column_profiles"] if c["name"] != problem["target"]]
+        self.numeric = [n for n, k in feature_kinds(profile, problem["target"]).items() if k == "numeric"]
+        self.keys = output_keys(keys, self.pipeline.problem.is_classification)
+
+    def rows(self, body: bytes, content_type: str) -> pd.DataFrame:
+        """The request body as a frame with named columns, numbers checked; RequestError when it is malformed."""
+        if not body.strip():
+            raise RequestError(400, "empty body; send at least one row")
+        if content_type == CSV:
+            frame = self._csv(body)
+        elif content_type == JSON:
+            frame = self._json(body)
+        else:
+            raise RequestError(415, f"unsupported content type '{content_type}'; send {CSV} or {JSON}")
+        for name in self.numeric:
+            if name in frame.columns:
+                self._check_numbers(frame, name)
+        return frame
+
+    def _csv(self, body: bytes) -> pd.DataFrame:
+        try:
+            lines = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise RequestError(400, f"unreadable CSV: {exc}") from None
+        lines = [line for line in lines if line]
+        header = [v.strip() for v in lines[0]]
+        if set(self.pipeline.required_columns) <= set(header):
+            return self._frame(lines[1:], header, "line", first=2)
+        return self._frame(lines, self.columns, "line", first=1)
+
+    def _json(self, body: bytes) -> pd.DataFrame:
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise RequestError(400, f"unreadable JSON: {exc}") from None
+        records = data.get("instances") if isinstance(data, dict) else data
+        if not isinstance(records, list) or not records:
+            raise RequestError(400, 'JSON must be a list of records or {"instances": [...]} with at least one')
+        if all(isinstance(r, dict) for r in records):
+            return pd.DataFrame.from_records(records)
+        if all(isinstance(r, list) for r in records):
+            return self._frame(records, self.columns, "instance", first=0)
+        raise RequestError(400, "each instance must be a record (object) or a list of values in training order")
+
+    def _frame(self, rows: list, columns: list[str], what: str, first: int) -> pd.DataFrame:
+        for i, row in enumerate(rows):
+            if len(row) != len(columns):
+                raise RequestError(
+                    400, f"{what} {i + first} has {len(row)} values; expected {len(columns)} ({', '.join(columns)})"
+                )
+        if not rows:
+            raise RequestError(400, "no rows after the header; send at least one row")
+        frame = pd.DataFrame(rows, columns=columns, dtype=object)
+        return frame.replace({"": None})
+
+    @staticmethod
+    def _check_numbers(frame: pd.DataFrame, name: str) -> None:
+        values = frame[name]
+        numbers = pd.to_numeric(values, errors="coerce")
+        bad = numbers.isna() & values.notna() & (values.astype(str).str.strip() != "")
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise RequestError(400, f"column '{name}' row {row + 1}: {values.iloc[row]!r} is not a number")
+
+    def answer(self, frame: pd.DataFrame, accept: str) -> tuple[bytes, str]:
+        codes, proba = self.pipeline.predict_encoded(frame)
+        records = self._records(codes, proba)
+        if accept == JSON:
+            return json.dumps({"predictions": records}, default=_plain).encode(), JSON
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        for record in records:
+            writer.writerow([json.dumps(v, default=_plain) if isinstance(v, list) else v for v in record.values()])
+        return out.getvalue().encode(), CSV
+
+    def _records(self, codes: np.ndarray, proba: np.ndarray | None) -> list[dict]:
+        if proba is None:
+            return [{"predicted_label": float(v)} for v in codes]
+        labels = [_plain(c) for c in self.pipeline.classes]
+        out = []
+        for code, row in zip(codes, proba, strict=True):
+            full = {
+                "predicted_label": labels[code],
+                "probability": float(row[code]),
+                "probabilities": [float(p) for p in row],
+                "labels": labels,
+            }
+            out.append({k: full[k] for k in self.keys})
+        return out
+
+
+def _plain(value: object) -> object:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _media(value: str | None, default: str) -> str:
+    media = (value or "").split(";")[0].strip().lower()
+    return default if media in ("", "*/*") else media
+
+
+class InferenceApp:
+    """The ASGI app: /ping and /invocations."""
+
+    def __init__(self, model: Model, max_bytes: int) -> None:
+        self.model, self.max_bytes = model, max_bytes
+
+    async def __call__(self, scope: dict, receive: object, send: object) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        if scope["type"] != "http":
+            return
+        try:
+            status, body, media = await self._handle(scope, receive)
+        except RequestError as exc:
+            status, body, media = exc.status, f"{exc}\n".encode(), "text/plain"
+        except AutopilotError as exc:  # e.g. a record without a column the model needs
+            status, body, media = 400, f"{exc}\n".encode(), "text/plain"
+        except Exception as exc:  # a bug must not take the worker down: answer 500 and go on
+            status, body, media = 500, f"{type(exc).__name__}: {exc}".splitlines()[0].encode() + b"\n", "text/plain"
+        headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _handle(self, scope: dict, receive: object) -> tuple[int, bytes, str]:
+        path, method = scope["path"], scope["method"]
+        if path == "/ping":
+            return 200, b"", "text/plain"
+        if path != "/invocations":
+            raise RequestError(404, f"no such path '{path}'; use /ping or /invocations")
+        if method != "POST":
+            raise RequestError(405, "/invocations takes POST")
+        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+        accept = _media(headers.get("accept"), CSV)
+        if accept not in (CSV, JSON):
+            raise RequestError(406, f"cannot answer in '{accept}'; accept {CSV} or {JSON}")
+        content_type = _media(headers.get("content-type"), CSV)
+        body = await self._body(receive)
+        frame = self.model.rows(body, content_type)
+        answer, media = self.model.answer(frame, accept)
+        return 200, answer, media
+
+    async def _body(self, receive: object) -> bytes:
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                raise RequestError(413, f"body over {self.max_bytes // (1 << 20)} MB; send fewer rows per request")
+            if not message.get("more_body"):
+                return b"".join(chunks)
+
+
+def create_app() -> InferenceApp:
+    """The app for the job in ``AUTOPILOT_JOB`` (uvicorn's factory; each worker process loads the model once)."""
+    model = Model(os.environ[JOB_ENV], os.environ.get(OUTPUT_ENV))
+    return InferenceApp(model, int(float(os.environ.get(MAX_MB_ENV, "6")) * (1 << 20)))
