@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("data", help="a CSV or Parquet file of new rows")
     predict.add_argument("--output", default="predictions.csv", help="where to write (default predictions.csv)")
     predict.add_argument("--overwrite", action="store_true", help="replace an existing output file")
-    predict.add_argument("--chunk-mb", type=float, default=16, help="CSV read per chunk (memory stays bounded by it)")
+    predict.add_argument("--chunk-mb", type=float, default=8, help="CSV read per chunk (memory stays bounded by it)")
 
     serve = commands.add_parser("serve", help="serve the best pipeline over HTTP with SageMaker's inference contract")
     serve.add_argument("job", help="the job folder written by `autopilot run`")
