@@ -13,6 +13,7 @@ from autopilot.errors import JobError
 from autopilot.io import read_json
 from autopilot.job import JobConfig, run_job
 from autopilot.pipeline import AutopilotPipeline
+from autopilot.preprocess import require_columns
 from autopilot.problem import Problem
 from autopilot.reporting import ConsoleReporter, SilentReporter
 
@@ -120,7 +121,7 @@ class Job:
         from autopilot.explain import explain
 
         rows = _rows(data)
-        self.best.predict_encoded(rows)  # refuses rows that lack a column, naming it
+        require_columns(rows, self.best.required_columns)
         background = pd.read_parquet(self.path / "data" / "train.parquet")
         explanation = explain(self.best, rows, background)
         table = explanation.table()

@@ -58,7 +58,7 @@ def render(name: str, context: dict) -> str:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined, keep_trailing_newline=True
     )
-    env.filters["tojson_py"] = lambda value: repr(value)
+    env.filters["python_literal"] = repr  # a Python literal of a path, a dict, True or False
     text = env.get_template(f"{name}.py.j2").render(**context)
     cells = []
     for kind, source in _split_cells(text):

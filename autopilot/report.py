@@ -8,9 +8,7 @@ self-contained page a person opens first. Both are made from the files in the jo
 from __future__ import annotations
 
 import base64
-import html
 import io
-import json
 import time
 from pathlib import Path
 
@@ -121,19 +119,20 @@ def _render(job_dir: Path, explanation: Explanation, insights: dict, images: dic
     )
     job, profile, problem = (read_json(job_dir / f"{n}.json") for n in ("job", "profile", "problem"))
     board = pd.read_csv(job_dir / "leaderboard.csv")
-    table = lambda frame, index=False: frame.to_html(index=index, border=0, float_format=lambda v: f"{v:.4g}")  # noqa: E731
     return env.get_template("report.html.j2").render(
         job=job,
         profile=profile,
         problem=problem,
         best=board.iloc[0].to_dict(),
-        leaderboard=table(board[[c for c in _board_columns(problem["metric"]) if c in board.columns]].head(10)),
-        importance=table(explanation.importance().head(15).round(4).to_frame()),
+        leaderboard=_html(board[[c for c in _board_columns(problem["metric"]) if c in board.columns]].head(10)),
+        importance=_html(explanation.importance().head(15).round(4).to_frame()),
         explanation=explanation,
         explain_seconds=round(seconds, 2),
         scores=insights["scores"],
-        tables={name: table(t, index=name == "confusion_matrix") for name, t in insights["tables"].items()},
+        tables={name: _html(t, index=name == "confusion_matrix") for name, t in insights["tables"].items()},
         images=images,
-        params=json.loads(board.iloc[0].get("params", "{}") or "{}"),
-        escape=html.escape,
     )
+
+
+def _html(frame: pd.DataFrame, index: bool = False) -> str:
+    return frame.to_html(index=index, border=0, float_format=lambda v: f"{v:.4g}")
