@@ -41,8 +41,8 @@ def build_preprocessor(
     >>> pre = build_preprocessor(profile, "species")  # doctest: +SKIP
     >>> pre.fit_transform(train_df)  # doctest: +SKIP
     """
-    kinds = feature_kinds(profile, target)
-    true_values = {c["name"]: c.get("true_value") for c in profile["column_profiles"] if c["name"] in kinds}
+    coercer = make_coercer(profile, target)
+    kinds = coercer.kinds
     by_kind = {k.value: [n for n, kind in kinds.items() if kind == k.value] for k in ColumnKind}
     parts: list[tuple] = []
     if by_kind["numeric"]:
@@ -68,7 +68,17 @@ def build_preprocessor(
         if by_kind["categorical"]:
             parts.append(("categorical", CategoryCodes(one_hot_min_frequency), by_kind["categorical"]))
     features = ColumnTransformer(parts, remainder="drop", sparse_threshold=sparse_threshold)
-    return Pipeline([("coerce", ColumnCoercer(kinds=kinds, true_values=true_values)), ("features", features)])
+    return Pipeline([("coerce", coercer), ("features", features)])
+
+
+def make_coercer(profile: dict, target: str) -> ColumnCoercer:
+    """The one cast every row takes to a trained pipeline (HPO and AutoGluon alike): each feature column to its
+    training kind, booleans by their training true value, dates with the format learned when the data was read."""
+    kinds = feature_kinds(profile, target)
+    columns = [c for c in profile["column_profiles"] if c["name"] in kinds]
+    true_values = {c["name"]: c.get("true_value") for c in columns}
+    date_formats = {c["name"]: c["date_format"] for c in columns if c.get("date_format")}
+    return ColumnCoercer(kinds=kinds, true_values=true_values, date_formats=date_formats)
 
 
 def _imputer(strategy: str) -> SimpleImputer:
@@ -83,14 +93,18 @@ def require_columns(X: pd.DataFrame, columns: list[str]) -> None:
 
 
 class ColumnCoercer(TransformerMixin, BaseEstimator):
-    """Cast each feature column to its training kind, so rows read another way (a new CSV) line up.
+    """Cast each feature column to its training kind, so rows read another way (a new CSV, a JSON request, a typed
+    DataFrame) reach the model as the same values. Dates are read with the format learned at training.
 
     Refuses input that lacks a feature column, naming the columns. Unparseable values become missing.
     """
 
-    def __init__(self, kinds: dict[str, str] | None = None, true_values: dict | None = None) -> None:
+    def __init__(
+        self, kinds: dict[str, str] | None = None, true_values: dict | None = None, date_formats: dict | None = None
+    ) -> None:
         self.kinds = kinds
         self.true_values = true_values
+        self.date_formats = date_formats
 
     def fit(self, X: pd.DataFrame, y: object = None) -> ColumnCoercer:
         self.n_features_in_ = len(self.kinds or {})
@@ -110,11 +124,23 @@ class ColumnCoercer(TransformerMixin, BaseEstimator):
             flag = text == str(true).strip().lower()
             return flag.astype("float64").where(text.notna())
         if kind == "datetime":
-            parsed = pd.to_datetime(s, errors="coerce", utc=True) if not _is_datetime(s) else s
-            return parsed.dt.tz_convert(None) if getattr(parsed.dt, "tz", None) is not None else parsed
+            return self._dates(s)
         if kind == "text":
             return s.astype("object").map(lambda v: "" if pd.isna(v) else str(v))
         return s.astype("object").map(lambda v: np.nan if pd.isna(v) else str(v))
+
+    def _dates(self, s: pd.Series) -> pd.Series:
+        if not _is_datetime(s):  # text is read with the training format; date and datetime objects as they are
+            fmt = (getattr(self, "date_formats", None) or {}).get(s.name)  # None in pipelines saved before it
+            text = s.map(lambda v: isinstance(v, str))
+            parsed = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
+            if text.any():
+                parsed[text] = pd.to_datetime(s[text].str.strip(), format=fmt, errors="coerce", utc=True)
+            if (~text & s.notna()).any():
+                parsed[~text & s.notna()] = pd.to_datetime(s[~text & s.notna()], errors="coerce", utc=True)
+            s = parsed
+        s = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
+        return s.astype("datetime64[ns]")  # one unit: a model that reads dates as numbers sees the same numbers
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.asarray(list(self.kinds or {}), dtype=object)

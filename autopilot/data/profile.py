@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 from autopilot.data.heap import reuse_freed_memory
 from autopilot.data.leakage import hashable, take_sorted, target_findings, target_warnings, warning
-from autopilot.data.types import ColumnKind, boolean_true_value, classify
+from autopilot.data.types import ColumnKind, boolean_true_value, classify, date_format
 
 TOP_VALUES = 5
 WORD_SAMPLE = 1000
@@ -43,6 +43,9 @@ def profile_table(table: pa.Table, target: str | None = None, file_bytes: int | 
         costly_first = sorted(range(table.num_columns), key=lambda i: -_cost(table.schema.field(i).type))
         jobs = {i: pool.submit(_column_profile, table.column_names[i], table.column(i)) for i in costly_first}
         columns = [jobs[i].result() for i in range(table.num_columns)]
+        for field, column in zip(table.schema, columns, strict=True):
+            if column["kind"] == ColumnKind.DATETIME.value:
+                column["date_format"] = date_format(field)  # new rows are read with it, whatever their batch
         kinds = {c["name"]: c["kind"] for c in columns}
         target_warns = target_warnings(table, target, findings.result(), kinds) if findings else []
     warnings = [w for c in columns for w in _column_warnings(c, target)]

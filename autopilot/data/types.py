@@ -35,6 +35,7 @@ DATE_FORMATS = [
     "%m/%d/%Y %H:%M",
     "%d-%b-%Y",
 ]
+DATE_FORMAT_KEY = "autopilot.date_format"  # Arrow field metadata: the format learned at training
 DATE_LOOK = re.compile(r"^\d{1,4}[/.\-]\w{1,3}[/.\-]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?)?$")
 
 
@@ -91,8 +92,14 @@ def parse_datetime_strings(table: pa.Table) -> pa.Table:
         fmt = _date_format(sample)
         if fmt is not None:
             parsed = pc.strptime(table.column(i), format=fmt, unit="s", error_is_null=True)
-            table = table.set_column(i, field.name, parsed)
+            table = table.set_column(i, pa.field(field.name, parsed.type, metadata={DATE_FORMAT_KEY: fmt}), parsed)
     return table
+
+
+def date_format(field: pa.Field) -> str:
+    """The format a datetime column's text was read with (kept in the field's metadata), else ISO 8601."""
+    fmt = (field.metadata or {}).get(DATE_FORMAT_KEY.encode())
+    return fmt.decode() if fmt else "ISO8601"
 
 
 def _date_format(sample: list[str]) -> str | None:
