@@ -36,7 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
         "defaults trains each candidate once",
     )
     run.add_argument("--max-trials", type=int, default=100, help="trials in all (default 100)")
-    run.add_argument("--time-limit", type=float, help="seconds for the whole search; the job ends within it")
+    run.add_argument(
+        "--time-limit",
+        type=float,
+        help="seconds for the whole job, load to report (it ends within limit + max(5 s, 10%%)); "
+        "default in ensembling mode: picked for the data's size",
+    )
     run.add_argument("--trial-time-limit", type=float, help="seconds per trial; a slower trial is stopped, failed")
     run.add_argument(
         "--mode",
@@ -112,6 +117,7 @@ def cmd_notebooks(args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
+    from autopilot.budget import process_start
     from autopilot.job import JobConfig, run_job
     from autopilot.reporting import ConsoleReporter
 
@@ -138,7 +144,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         overwrite=args.overwrite,
         candidates_only=args.candidates_only,
     )
-    run_job(args.data, config, ConsoleReporter())
+    run_job(args.data, config, ConsoleReporter(), started=process_start())  # the limit covers start-up too
 
 
 def cmd_predict(args: argparse.Namespace) -> None:

@@ -1,32 +1,39 @@
-"""Ensembling mode: AutoGluon's TabularPredictor with k-fold bagging and stacking, as Autopilot's ensembling mode.
+"""Ensembling mode: AutoGluon's TabularPredictor, as Autopilot's ensembling mode, run to a plan made for the budget
+(``ensemble_plan.py``): either one holdout (the job's validation rows tune and score every model; the best is then
+refit on every labelled row) or k-fold bagging over every labelled row with or without a stack level (scored
+out-of-fold). Either way each model AutoGluon made, the weighted ensemble included, is written as a trial with the
+same leaderboard columns as HPO trials, its out-of-sample predictions beside it, and a pipeline that predicts through
+the same interface. Every row, at training and at prediction, goes through the one cast of ``make_coercer``.
 
-AutoGluon trains about ten model families and settings on the train split (out-of-fold predictions feed the stack
-and the weighted ensemble; the validation rows stay unseen), then every model it made, the ensemble included, is
-scored on the job's validation rows and written as a trial: the same leaderboard columns as HPO trials, and a
-pipeline in trials/<id>/ that predicts through the same interface. The predictor lives in the job folder
-(``autogluon/``), and a pipeline finds it through the job folder that holds the pipeline, so a moved folder predicts.
+The predictor lives in the job folder (``autogluon/``), and a pipeline finds it through the job folder that holds the
+pipeline, so a moved folder predicts.
 """
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from autopilot.ensemble_plan import EnsemblePlan
 from autopilot.errors import ConfigError, PredictionError
+from autopilot.io import atomic_path, write_json
 from autopilot.metrics import BINARY, score_all
 from autopilot.pipeline import AutopilotPipeline, require_rows
-from autopilot.preprocess import feature_kinds, require_columns
+from autopilot.preprocess import ColumnCoercer, make_coercer, require_columns
 from autopilot.problem import Problem
 from autopilot.search.runner import TrialData, read_frame, save_outcome
 from autopilot.search.spec import SUCCEEDED, TrialResult, TrialSpec
 
 AG_DIR = "autogluon"
 CANDIDATE = "autogluon"
-BAG_FOLDS, STACK_LEVELS = 5, 1
+PREDICTIONS_FILE = "predictions.parquet"  # a trial's out-of-sample predictions, the ones its scores come from
+REFIT_FILE = "refit.joblib"  # the best trial's pipeline retrained on every labelled row
 FAMILIES = {  # Autopilot's names -> AutoGluon's model keys and settings: about ten trials in all
     "lightgbm": ("GBM", [{}, {"extra_trees": True, "ag_args": {"name_suffix": "XT"}}]),
     "catboost": ("CAT", {}),
@@ -81,61 +88,170 @@ def resolve_families(names: list[str] | None) -> list[str]:
 
 
 def hyperparameters(families: list[str]) -> dict:
-    return {FAMILIES[f][0]: FAMILIES[f][1] for f in families}
+    """AutoGluon's hyperparameters for the families, each given a priority so they train in the listed order."""
+    out: dict = {}
+    for rank, family in enumerate(families):
+        key, settings = FAMILIES[family]
+        listed = settings if isinstance(settings, list) else [settings]
+        out[key] = [{**s, "ag_args": {**s.get("ag_args", {}), "priority": 1000 - 10 * rank}} for s in listed]
+    return out
 
 
-def run_ensembling(data: TrialData, families: list[str], time_limit: float | None, seed: int, gpus: int) -> list:
-    """Fit AutoGluon on the train split and write one trial per model it made; runs in a trial process."""
+@dataclass(frozen=True)
+class EnsembleRun:
+    """What the trial process is told: the plan, and the ``time.monotonic()`` deadlines of the fit and the refit."""
+
+    plan: EnsemblePlan
+    seed: int
+    gpus: int = 0
+    fit_until: float | None = None
+    refit_until: float | None = None
+    progress_file: str | None = None
+
+
+def run_ensembling(data: TrialData, run: EnsembleRun) -> list[str]:
+    """Fit AutoGluon as planned, write one scored trial per model it made, and refit the best on every labelled row
+    when the plan says so and the time allows; runs in a trial process. Returns notes on what was shrunk."""
     from autogluon.tabular import TabularPredictor
+
+    from autopilot.ensemble_progress import ProgressCallback
 
     warnings.filterwarnings("ignore")  # AutoGluon's and its libraries' chatter; this is a trial's own process
     problem = Problem.from_dict(data.problem)
-    job_dir = Path(data.trials_dir).parent
-    required = list(feature_kinds(data.profile, problem.target))  # identifiers and constant columns stay out
-    train, validation = read_frame(data.train_path), read_frame(data.validation_path)
-    train = train[[*required, problem.target]]
+    coercer = make_coercer(data.profile, problem.target)
+    paths = (data.train_path, data.validation_path)
+    train, validation = (_typed(read_frame(path), coercer, problem.target) for path in paths)
+    bagging = run.plan.scheme == "bagging"
+    every_row = pd.concat([train, validation], ignore_index=True)
     predictor = TabularPredictor(
         label=problem.target,
         problem_type=problem.problem_type,
         eval_metric=AG_METRICS[problem.metric],
-        path=str(job_dir / AG_DIR),
+        path=str(Path(data.trials_dir).parent / AG_DIR),
         verbosity=0,
         positive_class=problem.positive_label,
     )
     predictor.fit(
-        train,
-        time_limit=time_limit,
-        hyperparameters=hyperparameters(families),
-        num_bag_folds=BAG_FOLDS,
-        num_stack_levels=STACK_LEVELS,
-        num_gpus=gpus,
-        ag_args_fit={"random_seed": seed},
+        every_row if bagging else train,
+        tuning_data=None if bagging else validation,
+        time_limit=_seconds_until(run.fit_until),
+        hyperparameters=hyperparameters(run.plan.families),
+        num_bag_folds=run.plan.folds,
+        num_stack_levels=run.plan.stack_levels,
+        num_gpus=run.gpus,
+        ag_args_fit={"random_seed": run.seed},
         dynamic_stacking=False,
-        calibrate_decision_threshold="auto",  # binary F1 and the like: a threshold tuned on out-of-fold rows
+        calibrate_decision_threshold="auto",  # binary F1 and the like: a threshold tuned on out-of-sample rows
         fit_strategy="sequential",
+        callbacks=[ProgressCallback(run.progress_file)] if run.progress_file else None,
     )
-    board = predictor.leaderboard(validation, extra_info=False).set_index("model")
+    results = _score_models(predictor, problem, coercer, validation if not bagging else every_row, data, run)
+    if not run.plan.refit or bagging:
+        return []
+    rows = (len(train), len(every_row))
+    return _refit_best(predictor, results, problem, coercer, data, run.refit_until, rows)
+
+
+def _typed(frame: pd.DataFrame, coercer: ColumnCoercer, target: str) -> pd.DataFrame:
+    """The frame as every model sees it: the features through the one cast new rows take, then the target."""
+    return coercer.transform(frame).assign(**{target: frame[target].to_numpy()})
+
+
+def _seconds_until(deadline: float | None) -> float | None:
+    return None if deadline is None else max(1.0, deadline - time.monotonic())
+
+
+def _score_models(
+    predictor: object,
+    problem: Problem,
+    coercer: ColumnCoercer,
+    scored: pd.DataFrame,
+    data: TrialData,
+    run: EnsembleRun,
+) -> list[TrialResult]:
+    """Each model's scores, on the holdout rows or out-of-fold over every row when bagged (``scored`` holds those
+    rows), written as a trial with the predictions they come from."""
+    fit_time = predictor.leaderboard(silent=True).set_index("model")["fit_time"]
     results = []
     for i, model in enumerate(predictor.model_names(), 1):
-        spec = TrialSpec(f"{i:03d}-{model}", CANDIDATE, {"model": model}, 1.0, seed)
-        pipeline = AutoGluonPipeline(problem, model, required)
+        spec = TrialSpec(f"{i:03d}-{model}", CANDIDATE, {"model": model}, 1.0, run.seed)
+        pipeline = AutoGluonPipeline(problem, model, list(coercer.kinds), coercer)
         pipeline.bind(predictor)
         start = time.perf_counter()
-        codes, proba = pipeline.predict_encoded(validation)
-        metrics = score_all(problem.problem_type, pipeline.encode_target(validation[problem.target]), codes, proba)
-        metrics["predict_seconds"] = time.perf_counter() - start
-        result = TrialResult(spec, SUCCEEDED, metrics, float(board.loc[model, "fit_time"]))
-        save_outcome(Path(data.trials_dir) / spec.id, result, pipeline, None)
+        if run.plan.scheme == "holdout":
+            codes, proba = pipeline.predict_encoded(scored)
+            scored_by = f"holdout ({len(scored):,} validation rows)"
+        else:
+            codes, proba = pipeline.out_of_fold(len(scored))
+            scored_by = f"{run.plan.folds}-fold out-of-fold ({len(scored):,} rows)"
+        seconds = time.perf_counter() - start
+        truth = pipeline.encode_target(scored[problem.target])
+        metrics = {**score_all(problem.problem_type, truth, codes, proba), "predict_seconds": seconds}
+        result = TrialResult(spec, SUCCEEDED, metrics, float(fit_time[model]), None, scored_by)
+        folder = Path(data.trials_dir) / spec.id
+        write_predictions(folder / PREDICTIONS_FILE, truth, codes, proba, pipeline.classes)
+        save_outcome(folder, result, pipeline, None)
         results.append(result)
     return results
+
+
+def write_predictions(
+    path: Path, truth: np.ndarray, codes: np.ndarray, proba: np.ndarray | None, classes: list
+) -> None:
+    """The out-of-sample predictions a trial was scored on: encoded truth, prediction and class probabilities."""
+    frame = pd.DataFrame({"truth": truth, "predicted": codes})
+    for i, c in enumerate(classes if proba is not None else []):
+        frame[f"proba_{c}"] = proba[:, i]
+    with atomic_path(path) as tmp:
+        frame.to_parquet(tmp, index=False)
+
+
+def read_predictions(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    frame = pd.read_parquet(path)
+    proba = frame.filter(like="proba_").to_numpy(dtype=np.float64)
+    return frame["truth"].to_numpy(), frame["predicted"].to_numpy(), proba if proba.shape[1] else None
+
+
+def _refit_best(
+    predictor: object,
+    results: list[TrialResult],
+    problem: Problem,
+    coercer: ColumnCoercer,
+    data: TrialData,
+    until: float | None,
+    rows: tuple[int, int],
+) -> list[str]:
+    """Retrain the best trial's model (its ensemble members too) on every labelled row, if its estimated cost
+    fits the time left; the scored model stays in its trial, the refit one goes beside it."""
+    from autopilot.leaderboard import build_leaderboard
+
+    best = build_leaderboard(results, problem).iloc[0]
+    model = json.loads(best["params"])["model"]
+    board = predictor.leaderboard(extra_info=True, silent=True).set_index("model")
+    members = [model, *board.loc[model, "ancestors"]]  # what refitting this model retrains
+    estimate = float(board.loc[members, "fit_time_marginal"].sum()) * rows[1] / rows[0]
+    left = None if until is None else until - time.monotonic()
+    if left is not None and estimate > left:
+        return [f"refit skipped: retraining {model} on every row would take ~{estimate:.0f} s, {left:.0f} s left"]
+    start = time.perf_counter()
+    full = predictor.refit_full(model=model, set_best_to_refit_full=False)[model]
+    pipeline = AutoGluonPipeline(problem, full, list(coercer.kinds), coercer)
+    folder = Path(data.trials_dir) / best["trial"]
+    pipeline.save(folder / REFIT_FILE)
+    seconds = time.perf_counter() - start
+    write_json(folder / "refit.json", {"model": full, "rows": rows[1], "seconds": round(seconds, 3)})
+    return []
 
 
 class AutoGluonPipeline(AutopilotPipeline):
     """One AutoGluon model (or its ensemble) behind the pipeline interface. The predictor is found in the job folder
     that holds this pipeline's file, and is loaded on first use."""
 
-    def __init__(self, problem: Problem, model_name: str, required_columns: list[str]) -> None:
+    def __init__(
+        self, problem: Problem, model_name: str, required_columns: list[str], coercer: ColumnCoercer | None = None
+    ) -> None:
         self.problem, self.model_name, self._required = problem, model_name, list(required_columns)
+        self.coercer = coercer  # the cast the model was trained through (None in pipelines saved before it)
         self.preprocessor = self.model = None
         self._predictor = None
 
@@ -163,15 +279,29 @@ class AutoGluonPipeline(AutopilotPipeline):
             self._predictor = TabularPredictor.load(str(self._root / AG_DIR), verbosity=0)
         return self._predictor
 
-    def predict_encoded(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    def transform(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """The rows as the model was trained on them: the one cast of every feature column to its training kind."""
         require_rows(rows)
         require_columns(rows, self._required)
-        predictor, X = self._get_predictor(), rows[self._required]
+        coercer = getattr(self, "coercer", None)
+        return rows[self._required] if coercer is None else coercer.transform(rows)
+
+    def predict_encoded(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+        predictor, X = self._get_predictor(), self.transform(rows)
         if not self.problem.is_classification:
             return predictor.predict(X, model=self.model_name).to_numpy(dtype=np.float64), None
-        proba = predictor.predict_proba(X, model=self.model_name, as_multiclass=True)
+        return self._decide(predictor.predict_proba(X, model=self.model_name, as_multiclass=True))
+
+    def out_of_fold(self, rows: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """A bagged model's out-of-fold predictions over the ``rows`` rows it was trained on, in their order."""
+        predictor, order = self._get_predictor(), pd.RangeIndex(rows)
+        if not self.problem.is_classification:
+            return predictor.predict_oof(model=self.model_name).reindex(order).to_numpy(dtype=np.float64), None
+        return self._decide(predictor.predict_proba_oof(model=self.model_name, as_multiclass=True).reindex(order))
+
+    def _decide(self, proba: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         proba = proba.reindex(columns=self.classes, fill_value=0.0).to_numpy(dtype=np.float64)
         proba /= proba.sum(axis=1, keepdims=True)  # AutoGluon's float32 rows sum to 1 only roughly
         if self.problem.problem_type == BINARY:  # the positive class is last, as in every autopilot pipeline
-            return (proba[:, 1] > predictor.decision_threshold).astype(np.int64), proba
+            return (proba[:, 1] > self._get_predictor().decision_threshold).astype(np.int64), proba
         return proba.argmax(axis=1), proba

@@ -21,6 +21,7 @@ from autopilot.errors import PredictionError
 
 EXPLAIN_ROWS = 1000
 BACKGROUND_ROWS = 50
+MIN_ROWS, MIN_BACKGROUND = 10, 10  # the least a budgeted explanation shrinks to
 SEED = 0
 
 
@@ -33,6 +34,7 @@ class Explanation:
     outputs: np.ndarray
     output_name: str  # what is explained, e.g. "log-odds of 'yes'"
     method: str
+    shrunk: str = ""  # what was cut to fit the time given, if anything
 
     def importance(self) -> pd.Series:
         """Mean |attribution| per original column, largest first."""
@@ -43,13 +45,63 @@ class Explanation:
         return self.values.assign(base_value=self.base_values, output=self.outputs)
 
 
-def explain(pipeline: object, rows: pd.DataFrame, background: pd.DataFrame) -> Explanation:
-    """Attributions for ``rows`` (the model's output explained: see the module docstring)."""
+def explain(
+    pipeline: object, rows: pd.DataFrame, background: pd.DataFrame, seconds: float | None = None
+) -> Explanation:
+    """Attributions for ``rows`` (the model's output explained: see the module docstring). With ``seconds``, a
+    model-agnostic explanation is sized to fit them: fewer rows (the first ones kept) and a smaller background, down to
+    ``MIN_ROWS`` x ``MIN_BACKGROUND``; ``Explanation.shrunk`` says what was cut."""
     if len(rows) == 0:
         raise PredictionError("no rows to explain; give at least one row")
     if getattr(pipeline.model, "booster_", None) is not None:
         return _tree(pipeline, rows)
-    return _permutation(pipeline, rows, background)
+    if getattr(pipeline, "model_name", None) is not None:  # AutoGluon: its own tree SHAP where that is exact
+        from autopilot.explain_autogluon import tree_shap
+
+        native = tree_shap(pipeline, rows)
+        if native is not None:
+            values, base, outputs, name = native
+            return Explanation(values, base, outputs, name, "native tree SHAP of AutoGluon's tree models")
+    if seconds is None:
+        return _permutation(pipeline, rows, background, BACKGROUND_ROWS)
+    n, size, note = _fit_to_budget(pipeline, rows, background, seconds)
+    explanation = _permutation(pipeline, rows.iloc[:n], background, size)
+    explanation.shrunk = note
+    return explanation
+
+
+def _fit_to_budget(pipeline: object, rows: pd.DataFrame, background: pd.DataFrame, seconds: float) -> tuple:
+    """Rows and background size whose estimated cost fits ``seconds``: permutation SHAP calls the model 2 x columns
+    times on rows x background rows, and one call's cost is measured as a fixed part plus a per-row part."""
+    a, b = _call_cost(pipeline, background)
+    calls = 2 * len(pipeline.required_columns)
+    full = min(BACKGROUND_ROWS, len(background))
+    for size in (full, min(full, 20), min(full, MIN_BACKGROUND)):
+        n = int((seconds / calls - a) / (b * size))
+        if n >= min(len(rows), 2 * MIN_ROWS):
+            break
+    n = max(min(n, len(rows)), min(MIN_ROWS, len(rows)))
+    if n == len(rows) and size == full:
+        return n, size, ""
+    estimate = calls * (a + b * n * size)
+    note = f"explained {n} of {len(rows)} rows against {size} background rows to fit {seconds:.1f} s"
+    return n, size, note + (f" (estimated {estimate:.1f} s: over)" if estimate > seconds else "")
+
+
+def _call_cost(pipeline: object, background: pd.DataFrame) -> tuple[float, float]:
+    """Seconds of one model call: a fixed part and a part per row, measured on training rows (after a first call
+    that loads the model)."""
+    import time
+
+    sample = background.sample(min(1000, len(background)), random_state=SEED, replace=len(background) < 1000)
+    pipeline.predict_encoded(sample.iloc[:5])
+    timings = []
+    for size in (50, len(sample)):
+        start = time.perf_counter()
+        pipeline.predict_encoded(sample.iloc[:size])
+        timings.append(time.perf_counter() - start)
+    per_row = max(timings[1] - timings[0], 0.0) / (len(sample) - 50)
+    return max(timings[0] - 50 * per_row, 0.0), max(per_row, 1e-7)
 
 
 def _tree(pipeline: object, rows: pd.DataFrame) -> Explanation:
@@ -77,7 +129,7 @@ def _single_output_name(problem: object, kind: str) -> str:
     return f"{kind} of {problem.target} = {problem.classes[-1]!r}"
 
 
-def _permutation(pipeline: object, rows: pd.DataFrame, background: pd.DataFrame) -> Explanation:
+def _permutation(pipeline: object, rows: pd.DataFrame, background: pd.DataFrame, size: int) -> Explanation:
     columns, problem = pipeline.required_columns, pipeline.problem
     codebook = {c: pd.factorize(pd.concat([rows[c], background[c]]), use_na_sentinel=False)[1] for c in columns}
     dtypes = rows[columns].dtypes
@@ -90,7 +142,7 @@ def _permutation(pipeline: object, rows: pd.DataFrame, background: pd.DataFrame)
         predicted, proba = pipeline.predict_encoded(frame)
         return predicted.astype(float)[:, None] if proba is None else proba
 
-    sample = background.sample(min(BACKGROUND_ROWS, len(background)), random_state=SEED)
+    sample = background.sample(min(size, len(background)), random_state=SEED)
     values, base = permutation_shap(output, encode(rows), encode(sample), np.random.default_rng(SEED))
     if problem.problem_type == "multiclass":
         chosen, name = pipeline.predict_encoded(rows)[0], "probability of the predicted class"

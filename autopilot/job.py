@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,12 +18,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from autopilot.budget import JobBudget, default_time_limit
 from autopilot.candidates import resolve_algorithms
 from autopilot.data import SourceInfo, profile_table, read_table, split_train_validation, table_from_pandas
 from autopilot.device import check_device, resolve_device
-from autopilot.ensemble import BAG_FOLDS, STACK_LEVELS, resolve_families, run_ensembling
+from autopilot.ensemble import AG_DIR, REFIT_FILE, EnsembleRun, resolve_families, run_ensembling
+from autopilot.ensemble_plan import EnsemblePlan, plan_ensembling
 from autopilot.errors import NoSuccessfulTrialError
-from autopilot.io import atomic_path, write_json
+from autopilot.io import atomic_path, read_json, write_json
 from autopilot.job_folder import check_folder, create_folder, job_dir_for
 from autopilot.leaderboard import build_leaderboard, load_results, write_leaderboard
 from autopilot.metrics import get_metric
@@ -36,7 +41,7 @@ from autopilot.search.plan import choose_mode, choose_strategy, default_parallel
 from autopilot.search.runner import MODEL_FILE, record_failure
 from autopilot.search.spec import TrialSpec
 
-ENSEMBLING_GRACE_SECONDS = 60  # AutoGluon's own time limit is approximate; past it by this much it is stopped
+PROGRESS_FILE = "progress.jsonl"  # in autogluon/: a line per model AutoGluon has trained, shown as it comes
 
 
 @dataclass
@@ -82,6 +87,7 @@ class Prepared:
     strategy: str
     mode: str = "hpo"
     mode_reason: str = ""
+    plan: EnsemblePlan | None = None  # ensembling mode's plan, made once the budget is known
 
 
 def prepare(data: str | Path | pd.DataFrame, config: JobConfig) -> Prepared:
@@ -114,14 +120,20 @@ def prepare(data: str | Path | pd.DataFrame, config: JobConfig) -> Prepared:
     return Prepared(table, source, profile, problem, candidates, train, val, job_dir, resume, strategy, mode, why)
 
 
-def run_job(data: str | Path | pd.DataFrame, config: JobConfig, reporter: Reporter) -> Path:
-    """Run a whole job (or resume an unfinished one) and return its folder."""
-    prepared = prepare(data, config)
+def run_job(
+    data: str | Path | pd.DataFrame, config: JobConfig, reporter: Reporter, started: float | None = None
+) -> Path:
+    """Run a whole job (or resume an unfinished one) within its time limit, counted from ``started`` (a
+    ``time.monotonic()`` value; default now), and return its folder."""
+    budget = JobBudget(config.time_limit, started=started)
+    started = time.time()
+    with budget.stage("load_and_profile"):
+        prepared = prepare(data, config)
     reporter.detected(prepared.source, prepared.profile, prepared.problem)
+    plan_budget(prepared, config, budget, reporter)
     job_dir = prepared.job_dir
     create_folder(job_dir, prepared.resume)
     finished = {r.spec.id: r for r in load_results(job_dir)} if prepared.resume else {}
-    started = time.time()
     job = {
         "name": job_dir.name,
         "status": "running",
@@ -130,6 +142,7 @@ def run_job(data: str | Path | pd.DataFrame, config: JobConfig, reporter: Report
         "resolved": _resolved(prepared, config),
         "source": prepared.source.to_dict(),
         "versions": versions(),
+        "budget": budget.to_dict(),
     }
     write_json(job_dir / "job.json", job)
     trial_data = _write_inputs(job_dir, prepared, config)
@@ -138,11 +151,12 @@ def run_job(data: str | Path | pd.DataFrame, config: JobConfig, reporter: Report
         notebook = write_notebooks(job_dir, train_now=True)[-1]
         reporter.plan(f"Candidates only (pilot mode): nothing was trained. Run {notebook} to train them.")
         return job_dir
-    _search(prepared, config, trial_data, finished, reporter)
+    with budget.stage("search"):
+        _search(prepared, config, trial_data, finished, reporter, budget)
     results = load_results(job_dir)  # the files are the record, resumed runs' trials included
-    board = build_leaderboard(results, prepared.problem)
+    board = build_leaderboard(results, prepared.problem, _scored_by(prepared, config))
     write_leaderboard(job_dir, board)
-    job.update(finished=_now(), seconds=round(time.time() - started, 3))
+    job.update(finished=_now(), seconds=round(time.time() - started, 3), budget=budget.to_dict())
     if not any(r.ok for r in results):
         write_json(job_dir / "job.json", {**job, "status": "failed"})
         if config.time_limit and all("time limit" in (r.error or "") for r in results):
@@ -151,19 +165,51 @@ def run_job(data: str | Path | pd.DataFrame, config: JobConfig, reporter: Report
             )
         first = results[0].error if results else "none ran"
         raise NoSuccessfulTrialError(f"every trial failed (first: {first}); see {job_dir}/trials/*/error.txt")
-    write_best(job_dir, board, prepared)
-    write_notebooks(job_dir)
+    write_best(job_dir, board, prepared, _scored_by(prepared, config))
+    with budget.stage("notebooks"):
+        write_notebooks(job_dir)
     reporter.plan("Explaining the best model (SHAP) and writing report.html")
-    write_report(job_dir)
+    with budget.stage("explain_and_report"):
+        for note in write_report(job_dir, budget.allowance("explain")):
+            budget.shrink(note)
+    for note in budget.shrunk:
+        reporter.plan(f"  [shrunk to fit the time limit] {note}")
+    job.update(finished=_now(), seconds=round(time.time() - started, 3), budget=budget.to_dict())
     write_json(job_dir / "job.json", {**job, "status": "completed", "best_trial": board.iloc[0]["trial"]})
     reporter.finished(job_dir, board, prepared.problem)
     return job_dir
 
 
-def _search(prepared: Prepared, config: JobConfig, data: TrialData, finished: dict, reporter: Reporter) -> None:
+def plan_budget(prepared: Prepared, config: JobConfig, budget: JobBudget, reporter: Reporter) -> None:
+    """Give ensembling a limit that fits the data when none was given, share the limit out between the stages,
+    and make the ensembling plan for the search's share; say all of it on the terminal."""
     reporter.plan(f"Mode: {prepared.mode} ({prepared.mode_reason})")
+    columns = len(feature_kinds(prepared.profile, prepared.problem.target))
+    rows = len(prepared.train_rows) + len(prepared.validation_rows)
+    if prepared.mode == "ensembling" and budget.limit is None:
+        budget.limit, budget.given = default_time_limit(rows, columns), False
+        reporter.plan(f"Time limit: {budget.limit:.0f} s, picked for {rows:,} rows x {columns} columns (--time-limit)")
+    stages = budget.plan_stages(refit=prepared.mode == "ensembling")
+    if prepared.mode != "ensembling":
+        return
+    classes = len(prepared.problem.classes or [])
+    cores = os.cpu_count() or 1
+    gpus = _gpu_count() if resolve_device(config.device) == "cuda" else 0
+    plan = plan_ensembling(rows, columns, classes, stages.get("search"), cores, prepared.candidates, gpus)
+    if not plan.refit:
+        stages = budget.plan_stages(refit=False)  # the refit's share goes back to the search
+    prepared.plan = plan
+    reporter.plan(f"Plan: {plan.describe()} ({'; '.join(plan.reasons)})")
+    if stages:
+        shares = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in stages.items())
+        reporter.plan(f"Budget: {budget.limit:.0f} s in all: {shares}")
+
+
+def _search(
+    prepared: Prepared, config: JobConfig, data: TrialData, finished: dict, reporter: Reporter, budget: JobBudget
+) -> None:
     if prepared.mode == "ensembling":
-        _ensemble(prepared, config, data, finished, reporter)
+        _ensemble(prepared, data, finished, reporter, budget, config.seed)
         return
     strategy = make_strategy(
         prepared.strategy,
@@ -176,7 +222,7 @@ def _search(prepared: Prepared, config: JobConfig, data: TrialData, finished: di
         finished,
     )
     parallel = config.parallel_trials or default_parallel()
-    deadline = time.monotonic() + config.time_limit if config.time_limit else None
+    deadline = budget.search_deadline()
     gpus = _gpu_count() if data.device == "cuda" else 0
     objective = get_metric(prepared.problem.metric, prepared.problem.problem_type)
     total = min(config.max_trials, len(prepared.candidates)) if prepared.strategy == "defaults" else config.max_trials
@@ -191,24 +237,58 @@ def _search(prepared: Prepared, config: JobConfig, data: TrialData, finished: di
         run_search(strategy, executor, data, parallel, **hooks, **limits)
 
 
-def _ensemble(prepared: Prepared, config: JobConfig, data: TrialData, finished: dict, reporter: Reporter) -> None:
-    """AutoGluon in one trial process; its time limit is passed through, and the process is stopped past it."""
+def _ensemble(
+    prepared: Prepared, data: TrialData, finished: dict, reporter: Reporter, budget: JobBudget, seed: int
+) -> None:
+    """AutoGluon in one trial process, to the plan: it stops fitting at the search's deadline, refits by the refit's,
+    and is killed only past the point that would leave the later stages too little of the limit."""
     if finished:  # AutoGluon finished before the job was stopped: its trials are all there
         return
-    families = ", ".join(prepared.candidates)
-    reporter.plan(f"Ensembling with AutoGluon: {families}; {BAG_FOLDS}-fold bagging, {STACK_LEVELS} stack level")
+    progress = prepared.job_dir / AG_DIR / PROGRESS_FILE
+    progress.parent.mkdir(parents=True, exist_ok=True)
+    progress.unlink(missing_ok=True)
+    fit_until = budget.search_deadline()
+    refit_until = None if fit_until is None else fit_until + budget.planned.get("refit", 0.0)
+    kill_at = None if budget.limit is None else budget.hard_end() - budget.post_reserve()
     gpus = _gpu_count() if data.device == "cuda" else 0
-    limit = config.time_limit
-    deadline = time.monotonic() + limit + ENSEMBLING_GRACE_SECONDS if limit else None
-    with TrialProcessExecutor(deadline=deadline) as executor:
-        future = executor.submit(run_ensembling, data, prepared.candidates, limit, config.seed, gpus)
-        try:
-            results = future.result()
-        except Exception as exc:  # recorded like a failed trial, so the job says what happened
-            spec = TrialSpec("001-autogluon", "autogluon", {}, 1.0, config.seed)
-            results = [record_failure(spec, data, exc, 0.0)]
+    run = EnsembleRun(prepared.plan, seed, gpus, fit_until, refit_until, str(progress))
+    with TrialProcessExecutor(deadline=kill_at) as executor:
+        future = executor.submit(run_ensembling, data, run)
+        error = _follow(future, progress, reporter)
+    if isinstance(error, list):
+        for note in error:
+            budget.shrink(note)
+        error = None
+    results = load_results(prepared.job_dir)
+    if error is not None and results:  # stopped after its models were scored, while refitting: keep them
+        budget.shrink(f"the refit was stopped ({error}); best/ keeps the model trained on the train rows")
+    elif error is not None:  # recorded like a failed trial, so the job says what happened
+        spec = TrialSpec("001-autogluon", "autogluon", {}, 1.0, seed)
+        results = [record_failure(spec, data, error, 0.0)]
     for result in results:
         reporter.trial_finished(result)
+
+
+def _follow(future: Future, progress: Path, reporter: Reporter) -> list[str] | BaseException:
+    """Show each model AutoGluon trains as it finishes; the run's notes when it ends, or its exception."""
+    seen = 0
+    while True:
+        try:
+            outcome = future.result(timeout=0.5)
+        except FutureTimeout:
+            outcome = None
+        except Exception as exc:
+            outcome = exc
+        text = progress.read_text(encoding="utf-8") if progress.exists() else ""
+        lines = text.split("\n")[:-1]  # whole lines only: the last may still be being written
+        for line in lines[seen:]:
+            model = json.loads(line)
+            score = model.get("score_val")
+            shown = "" if score is None else f", AutoGluon's validation score {score:.4f}"
+            reporter.plan(f"  trained {model['model']} in {model['fit_seconds']:.1f} s{shown}")
+        seen = len(lines)
+        if outcome is not None:
+            return outcome
 
 
 def _gpu_count() -> int:
@@ -217,17 +297,26 @@ def _gpu_count() -> int:
     return torch.cuda.device_count()
 
 
-def write_best(job_dir: Path, board: pd.DataFrame, prepared: Prepared) -> None:
-    """Copy the top trial's pipeline into best/ with a manifest saying what it is and what it needs."""
+def write_best(job_dir: Path, board: pd.DataFrame, prepared: Prepared, scored_by: str = "") -> None:
+    """Copy the top trial's pipeline into best/ (the one refit on every labelled row, when there is one) with a
+    manifest saying what it is, what it learned from, how it was scored and what it needs."""
     top = board.iloc[0]
     problem = prepared.problem
+    trial = job_dir / "trials" / top["trial"]
+    refit = (trial / REFIT_FILE).exists()
     with atomic_path(job_dir / "best" / MODEL_FILE) as tmp:
-        shutil.copyfile(job_dir / "trials" / top["trial"] / MODEL_FILE, tmp)
+        shutil.copyfile(trial / (REFIT_FILE if refit else MODEL_FILE), tmp)
+    rows = len(prepared.train_rows) + len(prepared.validation_rows)
+    bagged = prepared.plan is not None and prepared.plan.scheme == "bagging"
+    trained_on = "every labelled row" if refit or bagged else "the train rows"
     manifest = {
         "trial": top["trial"],
         "candidate": top["candidate"],
         "params": json.loads(top["params"]),
         "objective": {"metric": problem.metric, "validation_score": top[problem.metric]},
+        "scored_by": top.get("scored_by") or scored_by,
+        "trained_on": f"{trained_on} ({rows if refit or bagged else len(prepared.train_rows):,})",
+        "refit": read_json(trial / "refit.json") if refit else None,
         "problem": problem.to_dict(),
         "required_columns": feature_kinds(prepared.profile, problem.target),
         "pipeline_file": MODEL_FILE,
@@ -272,11 +361,21 @@ def _resolved(prepared: Prepared, config: JobConfig) -> dict:
         "candidates": prepared.candidates,
         "seed": config.seed,
         "device": resolve_device(config.device),
-        "scored_by": f"{CV_FOLDS}-fold cross-validation" if _cv_folds(prepared) else "holdout validation",
+        "scored_by": _scored_by(prepared, config),
+        "ensemble_plan": prepared.plan.to_dict() if prepared.plan else None,
         "train_rows": len(prepared.train_rows),
         "validation_rows": len(prepared.validation_rows),
         "dropped_rows": prepared.problem.dropped_rows,
     }
+
+
+def _scored_by(prepared: Prepared, config: JobConfig) -> str:
+    rows = len(prepared.train_rows) + len(prepared.validation_rows)
+    if prepared.plan is not None and prepared.plan.scheme == "bagging":
+        return f"{prepared.plan.folds}-fold out-of-fold predictions over every labelled row ({rows:,})"
+    if prepared.mode != "ensembling" and _cv_folds(prepared):
+        return f"{CV_FOLDS}-fold cross-validation over every labelled row ({rows:,})"
+    return f"holdout validation ({len(prepared.validation_rows):,} rows)"
 
 
 def versions() -> dict:

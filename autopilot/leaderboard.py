@@ -17,9 +17,20 @@ def load_results(job_dir: str | Path) -> list[TrialResult]:
     return [TrialResult.from_dict(read_json(p)) for p in sorted(Path(job_dir, "trials").glob("*/result.json"))]
 
 
-def build_leaderboard(results: list[TrialResult], problem: Problem) -> pd.DataFrame:
+# Ties on the objective (common on small validation sets) break toward the better of this score, then the cheaper
+# model (fit + predict seconds).
+TIE_BREAK = {"LogLoss": "AUC", "MSE": "MAE", "RMSE": "MAE", "MAE": "MSE", "R2": "MAE"}
+
+
+def tie_break(problem: Problem) -> str:
+    default = "LogLoss" if problem.is_classification else "MSE"
+    return TIE_BREAK.get(problem.metric, default)
+
+
+def build_leaderboard(results: list[TrialResult], problem: Problem, scored_by: str = "") -> pd.DataFrame:
     """Succeeded trials best first (full budget before smaller ones), then failed ones; the objective metric comes
-    first after the candidate. A multi-fidelity trial that was not promoted to a larger budget is ``stopped-early``."""
+    first after the candidate. A multi-fidelity trial that was not promoted to a larger budget is ``stopped-early``.
+    ``scored_by`` names how the trials were scored, unless a trial says so itself."""
     promoted = {(r.spec.candidate, json.dumps(r.spec.params, sort_keys=True), r.spec.budget) for r in results}
     objective = METRICS[problem.metric]
     others = [m.name for m in metrics_for(problem.problem_type) if m.name != objective.name]
@@ -33,6 +44,7 @@ def build_leaderboard(results: list[TrialResult], problem: Problem) -> pd.DataFr
             "predict_seconds": _rounded(r.metrics.get("predict_seconds")),
             "budget": r.spec.budget,
             "status": _status(r, promoted),
+            "scored_by": r.scored_by or scored_by,
             "params": json.dumps(r.spec.params, sort_keys=True),
             "error": r.error or "",
         }
@@ -47,17 +59,21 @@ def build_leaderboard(results: list[TrialResult], problem: Problem) -> pd.DataFr
         "predict_seconds",
         "budget",
         "status",
+        "scored_by",
         "params",
         "error",
     ]
     board = pd.DataFrame(rows, columns=columns)
+    second = METRICS[tie_break(problem)]
     board["_failed"] = board["status"] == "failed"
+    board["_second"] = [r.metrics.get(second.name) for r in results]
+    board["_cost"] = board["fit_seconds"] + pd.to_numeric(board["predict_seconds"]).fillna(0.0)
     board = board.sort_values(
-        ["_failed", "budget", objective.name, "trial"],
-        ascending=[True, False, not objective.greater_is_better, True],
+        ["_failed", "budget", objective.name, "_second", "_cost", "trial"],
+        ascending=[True, False, not objective.greater_is_better, not second.greater_is_better, True, True],
         na_position="last",
         kind="stable",
-    ).drop(columns="_failed")
+    ).drop(columns=["_failed", "_second", "_cost"])
     board.insert(0, "rank", range(1, len(board) + 1))
     return board.reset_index(drop=True)
 

@@ -15,11 +15,15 @@ MAX_CONFUSION_LABELS = 15
 THRESHOLDS = np.round(np.arange(0.05, 1.0, 0.05), 2)
 
 
-def model_insights(pipeline: object, validation: pd.DataFrame) -> dict:
-    """Numbers (``scores``), tables (DataFrames) and figures (matplotlib) for the pipeline on ``validation``."""
+def model_insights(pipeline: object, validation: pd.DataFrame, predictions: tuple | None = None) -> dict:
+    """Numbers (``scores``), tables (DataFrames) and figures (matplotlib) for the pipeline on ``validation``, or for
+    ``predictions`` made out of sample earlier (encoded truth, predictions and probabilities) when given."""
     problem = pipeline.problem
-    y = pipeline.encode_target(validation[problem.target])
-    codes, proba = pipeline.predict_encoded(validation)
+    if predictions is not None:
+        y, codes, proba = predictions
+    else:
+        y = pipeline.encode_target(validation[problem.target])
+        codes, proba = pipeline.predict_encoded(validation)
     if problem.problem_type == "regression":
         return _regression(np.asarray(y, dtype=float), np.asarray(codes, dtype=float), problem.target)
     return _classification(y, codes, proba, [str(c) for c in pipeline.classes])

@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from autopilot.candidates import get_candidate
-from autopilot.ensemble import BAG_FOLDS, FAMILIES, hyperparameters
+from autopilot.ensemble import FAMILIES, hyperparameters
+from autopilot.ensemble_plan import EnsemblePlan
 from autopilot.insights import outliers, suggestions
 from autopilot.io import atomic_path
 from autopilot.reproduce import JobFiles
@@ -100,8 +101,15 @@ def _context(files: JobFiles, train_now: bool) -> dict:
         "trained": (files.path / "leaderboard.csv").exists(),
         "train_now": train_now,
         "size": _size(job["source"]["bytes"]),
-        "bag_folds": BAG_FOLDS,
+        "ensemble_plan": _plan_text(job["resolved"]),
     }
+
+
+def _plan_text(resolved: dict) -> str:
+    plan = resolved.get("ensemble_plan")
+    if plan is None:  # jobs made before ensembling had a plan: always bagged and stacked
+        return "5-fold bagging over the train rows, 1 stack level; scored on the validation rows"
+    return EnsemblePlan(**plan).describe()
 
 
 def _data_path(source: dict) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from autopilot.ensemble import PREDICTIONS_FILE, read_predictions
 from autopilot.explain import EXPLAIN_ROWS, Explanation, explain
 from autopilot.io import atomic_path, read_json, write_json
 from autopilot.model_insights import model_insights
@@ -24,23 +25,31 @@ EXPLAIN_DIR = "explain"
 TEMPLATES = Path(__file__).resolve().parents[1] / "notebook_templates"
 
 
-def write_report(job_dir: str | Path) -> Path:
-    """Explain the best pipeline on up to 1,000 validation rows, write explain/ and report.html; returns the page."""
+def write_report(job_dir: str | Path, explain_seconds: float | None = None) -> list[str]:
+    """Explain the best pipeline on up to 1,000 validation rows (sized to ``explain_seconds`` when given), write
+    explain/ and report.html; returns notes on what was shrunk to fit the time.
+
+    Model insights come from the out-of-sample predictions the best trial was scored on, when its trial kept them
+    (ensembling: holdout or out-of-fold; the model in best/ may since have been refit on every row), else from the
+    best pipeline's predictions for the validation rows."""
     job_dir = Path(job_dir)
     pipeline = AutopilotPipeline.load(job_dir / "best" / "pipeline.joblib")
     validation = pd.read_parquet(job_dir / "data" / "validation.parquet")
     train = pd.read_parquet(job_dir / "data" / "train.parquet")
     rows = validation.sample(min(EXPLAIN_ROWS, len(validation)), random_state=0).sort_index()
     start = time.perf_counter()
-    explanation = explain(pipeline, rows, train)
+    explanation = explain(pipeline, rows, train, explain_seconds)
     seconds = time.perf_counter() - start
+    rows = rows.loc[explanation.values.index]
     images = _write_explanation(job_dir / EXPLAIN_DIR, explanation, rows, seconds)
-    insights = model_insights(pipeline, validation)
+    scored = job_dir / "trials" / read_json(job_dir / "best" / "manifest.json")["trial"] / PREDICTIONS_FILE
+    predictions = read_predictions(scored) if scored.exists() else None
+    insights = model_insights(pipeline, validation, predictions)
     images |= _write_insights(job_dir / EXPLAIN_DIR, insights)
     page = job_dir / "report.html"
     with atomic_path(page) as tmp:
         tmp.write_text(_render(job_dir, explanation, insights, images, seconds), encoding="utf-8")
-    return page
+    return [explanation.shrunk] if explanation.shrunk else []
 
 
 def _write_explanation(folder: Path, explanation: Explanation, rows: pd.DataFrame, seconds: float) -> dict:
@@ -56,6 +65,7 @@ def _write_explanation(folder: Path, explanation: Explanation, rows: pd.DataFram
         "method": explanation.method,
         "rows": len(rows),
         "seconds": round(seconds, 3),
+        "shrunk": explanation.shrunk or None,
         "additivity": "base_value + sum of a row's attributions = output (shap_values.csv)",
     }
     write_json(folder / "summary.json", summary)
@@ -124,6 +134,7 @@ def _render(job_dir: Path, explanation: Explanation, insights: dict, images: dic
         profile=profile,
         problem=problem,
         best=board.iloc[0].to_dict(),
+        manifest=read_json(job_dir / "best" / "manifest.json"),
         leaderboard=_html(board[[c for c in _board_columns(problem["metric"]) if c in board.columns]].head(10)),
         importance=_html(explanation.importance().head(15).round(4).to_frame()),
         explanation=explanation,

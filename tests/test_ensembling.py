@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -106,3 +107,69 @@ def test_binary_predictions_use_the_calibrated_decision_threshold() -> None:
     codes, proba = pipeline.predict_encoded(pd.DataFrame({"x": [0.1, 0.35, 0.6, 0.25]}))
     assert codes.tolist() == [0, 1, 1, 0]  # 0.35 is "yes" at the 0.3 threshold, though under 0.5
     assert proba[:, 1].tolist() == pytest.approx([0.1, 0.35, 0.6, 0.25])
+
+
+def test_bagged_models_are_scored_out_of_fold_over_every_row(ensemble_job) -> None:
+    board, manifest = ensemble_job.leaderboard, json.loads((ensemble_job.path / "best" / "manifest.json").read_text())
+    assert ensemble_job.info["resolved"]["ensemble_plan"]["scheme"] == "bagging"
+    assert (board["scored_by"] == "5-fold out-of-fold (344 rows)").all()
+    assert manifest["trained_on"] == "every labelled row (344)" and manifest["refit"] is None
+    truth = pd.read_parquet(ensemble_job.path / "trials" / board["trial"].iloc[0] / "predictions.parquet")["truth"]
+    assert len(truth) == 344  # the insights come from the out-of-fold predictions, not from rows the model saw
+
+
+def test_holdout_plan_refits_the_best_on_every_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import autopilot.job as job_module
+    from autopilot.ensemble_plan import EnsemblePlan
+
+    plan = EnsemblePlan("holdout", 0, 0, True, ["lightgbm"], 1.0, ["forced by the test"])
+    monkeypatch.setattr(job_module, "plan_ensembling", lambda *args, **kwargs: plan)
+    options = {"mode": "ensembling", "algorithms": ["lightgbm"], "time_limit": 90, "verbose": False}
+    job = AutoPilot(target="species", output=tmp_path / "job", seed=0, **options).fit(PENGUINS)
+    board = job.leaderboard
+    assert (board["scored_by"] == "holdout (69 validation rows)").all()
+    manifest = json.loads((job.path / "best" / "manifest.json").read_text())
+    assert manifest["trained_on"] == "every labelled row (344)"
+    assert manifest["refit"]["model"].endswith("_FULL") and manifest["refit"]["rows"] == 344
+    assert job.best.model_name == manifest["refit"]["model"]
+    scored = load_job(job.path)  # the scored model stays in its trial; the refit one predicts from best/
+    rows = pd.read_csv(PENGUINS).drop(columns=["species"]).head(30)
+    assert scored.predict(rows)["predicted_label"].isin(["Adelie", "Chinstrap", "Gentoo"]).all()
+    assert "every labelled row (344)" in (job.path / "report.html").read_text()
+    summary = json.loads((job.path / "explain" / "summary.json").read_text())
+    assert summary["method"] == "native tree SHAP of AutoGluon's tree models"  # one LightGBM, refit: exact
+
+
+def test_native_shap_of_bagged_and_weighted_tree_regressors_adds_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    import autopilot.job as job_module
+    from autopilot.ensemble_plan import EnsemblePlan
+    from autopilot.explain import explain
+    from autopilot.pipeline import AutopilotPipeline
+
+    plan = EnsemblePlan("bagging", 3, 0, False, ["lightgbm", "xgboost", "catboost"], 1.0, ["forced by the test"])
+    monkeypatch.setattr(job_module, "plan_ensembling", lambda *args, **kwargs: plan)
+    diabetes = PENGUINS.parent / "diabetes.csv"
+    options = {"mode": "ensembling", "algorithms": ["lightgbm", "xgboost", "catboost"], "time_limit": 120}
+    job = AutoPilot(target="progression", output=tmp_path / "job", seed=0, verbose=False, **options).fit(diabetes)
+    rows = pd.read_parquet(job.path / "data" / "validation.parquet").head(40)
+    train = pd.read_parquet(job.path / "data" / "train.parquet")
+    for trial in job.leaderboard["trial"]:
+        pipeline = AutopilotPipeline.load(job.path / "trials" / trial / "pipeline.joblib")
+        explanation = explain(pipeline, rows, train)
+        assert explanation.method == "native tree SHAP of AutoGluon's tree models", trial
+        total = explanation.base_values + explanation.values.sum(axis=1).to_numpy()
+        np.testing.assert_allclose(total, pipeline.predict(rows), rtol=1e-4, err_msg=trial)  # exact, to float32
+        assert list(explanation.values.columns) == pipeline.required_columns
+    summary = json.loads((job.path / "explain" / "summary.json").read_text())
+    assert summary["method"] == "native tree SHAP of AutoGluon's tree models"
+    assert summary["rows"] == job.info["resolved"]["validation_rows"] and not summary["shrunk"]
+
+
+def test_a_bagged_classifier_is_explained_model_agnostically(ensemble_job) -> None:
+    """Its probability is a mean of the folds' probabilities, which no sum of log-odds attributions equals."""
+    summary = json.loads((ensemble_job.path / "explain" / "summary.json").read_text())
+    assert summary["method"].startswith("permutation SHAP")

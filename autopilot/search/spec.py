@@ -34,6 +34,7 @@ class TrialResult:
     metrics: dict = field(default_factory=dict)
     seconds: float = 0.0
     error: str | None = None
+    scored_by: str = ""  # how the metrics were measured, when not the job's own scheme (e.g. "5-fold out-of-fold")
 
     @property
     def ok(self) -> bool:

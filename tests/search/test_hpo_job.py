@@ -36,7 +36,8 @@ def test_bayesian_job_writes_every_trial_and_its_journal(tmp_path: Path) -> None
 
 def test_cross_validation_below_the_row_threshold_holdout_above(tmp_path: Path, monkeypatch) -> None:
     small = _run(tmp_path / "cv", max_trials=3, algorithms=["xgboost", "linear-learner"])
-    assert small.info["resolved"]["scored_by"] == "5-fold cross-validation"  # 344 rows <= 50,000
+    assert small.info["resolved"]["scored_by"] == "5-fold cross-validation over every labelled row (344)"  # <= 50,000
+    assert (small.leaderboard["scored_by"] == small.info["resolved"]["scored_by"]).all()
     result = json.loads((small.path / "trials" / "001-xgboost" / "result.json").read_text())["metrics"]
     assert len(result["Accuracy_folds"]) == 5
     assert result["Accuracy"] == pytest.approx(sum(result["Accuracy_folds"]) / 5)
@@ -44,7 +45,7 @@ def test_cross_validation_below_the_row_threshold_holdout_above(tmp_path: Path, 
     assert small.leaderboard.set_index("trial").loc["001-xgboost", "Accuracy"] == pytest.approx(result["Accuracy"])
     monkeypatch.setattr(autopilot.job, "CV_MAX_ROWS", 100)
     big = _run(tmp_path / "holdout", max_trials=2, algorithms=["xgboost"])
-    assert big.info["resolved"]["scored_by"] == "holdout validation"
+    assert big.info["resolved"]["scored_by"] == "holdout validation (69 rows)"
     result = json.loads((big.path / "trials" / "001-xgboost" / "result.json").read_text())["metrics"]
     assert "Accuracy_folds" not in result
 
@@ -71,7 +72,7 @@ def test_trial_time_limit_fails_the_slow_trial(tmp_path: Path) -> None:
 
 
 def test_job_time_limit_stops_the_search_and_keeps_a_best_model(tmp_path: Path) -> None:
-    job = _run(tmp_path / "tl", max_trials=1000, time_limit=4, strategy="random", algorithms=["linear-learner"])
+    job = _run(tmp_path / "tl", max_trials=1000, time_limit=10, strategy="random", algorithms=["linear-learner"])
     board = job.leaderboard
     assert (board["status"] == "succeeded").sum() >= 1 and len(board) < 1000
     assert (job.path / "best" / "pipeline.joblib").is_file() and job.info["status"] == "completed"

@@ -1,0 +1,124 @@
+"""The job's wall clock: ``--time-limit`` covers the whole job (load, profile, search, refit, explain, notebooks and
+report), as Autopilot's ``MaxAutoMLJobRuntimeInSeconds`` does.
+
+The job plans the budget once the data is loaded: the stages after the search get a share each (``POST_SHARES``) and
+the search gets the rest. A later stage that would overrun its share shrinks (fewer rows explained, no refit) and the
+budget records what was shrunk and why; job.json keeps the plan, the seconds each stage took and those notes.
+
+>>> budget = JobBudget(60.0)
+>>> budget.plan_stages(refit=True)["search"] > 30
+True
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# Shares of the limit kept for the stages after the search, with a floor in seconds each: explaining 1,000 rows
+# should cost at most a tenth of the job; the report and notebooks are quick but import matplotlib and nbformat.
+POST_SHARES = {"explain": (0.08, 1.5), "report": (0.03, 1.5), "notebooks": (0.02, 0.5)}
+REFIT_SHARE = 0.15  # kept for retraining the best model on every labelled row, when the plan refits
+TOLERANCE = (5.0, 0.10)  # the job ends within limit + max(5 s, 10%)
+MIN_DEFAULT_LIMIT, MAX_DEFAULT_LIMIT = 20.0, 3600.0
+_clock = time.monotonic  # deadlines are ``time.monotonic()`` values, as the executors compare them
+
+
+def default_time_limit(rows: int, columns: int) -> float:
+    """A budget that fits the data when the user gives none: 20 s for a few thousand cells, growing with the
+    table's size (a 4,500 x 20 table gets a minute), at most an hour."""
+    return float(min(MAX_DEFAULT_LIMIT, max(MIN_DEFAULT_LIMIT, 15.0 + rows * columns / 2000)))
+
+
+def process_start() -> float:
+    """The ``time.monotonic()`` at which this process started (Linux), so a command-line job's limit covers the
+    interpreter's start and imports too; now, where that cannot be read."""
+    try:
+        start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        age = uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return _clock()
+    return _clock() - min(max(age, 0.0), 60.0)
+
+
+class JobBudget:
+    """Seconds since the job started, what each stage may spend, and what was shrunk to fit."""
+
+    def __init__(self, limit: float | None, given: bool = True, started: float | None = None) -> None:
+        self.limit, self.given = limit, given
+        self.started = _clock() if started is None else started
+        self.planned: dict[str, float] = {}
+        self.spent: dict[str, float] = {}
+        self.shrunk: list[str] = []
+
+    def elapsed(self) -> float:
+        return _clock() - self.started
+
+    def remaining(self) -> float | None:
+        """Seconds left before the limit (never negative); None without a limit."""
+        return None if self.limit is None else max(0.0, self.limit - self.elapsed())
+
+    def hard_end(self) -> float | None:
+        """The ``time.monotonic()`` past which nothing may run: the limit plus the tolerance."""
+        if self.limit is None:
+            return None
+        return self.started + self.limit + max(TOLERANCE[0], TOLERANCE[1] * self.limit)
+
+    def post_reserve(self) -> float:
+        """Seconds kept for explain, report and notebooks."""
+        return sum(self.planned.get(name, 0.0) for name in POST_SHARES)
+
+    def plan_stages(self, refit: bool) -> dict[str, float]:
+        """Split what is left of the limit: each stage after the search its share, the search the rest."""
+        if self.limit is None:
+            return {}
+        left = self.remaining() or 0.0
+        plan = {name: max(floor, share * self.limit) for name, (share, floor) in POST_SHARES.items()}
+        if refit:
+            plan["refit"] = REFIT_SHARE * self.limit
+        kept = sum(plan.values())
+        if kept > left / 2:  # a tiny limit: the search still gets half, the later stages shrink (or use the tolerance)
+            plan = {name: seconds * left / 2 / kept for name, seconds in plan.items()}
+        plan["search"] = max(0.0, left - sum(plan.values()))
+        self.planned = {name: round(seconds, 2) for name, seconds in plan.items()}
+        return dict(self.planned)
+
+    def search_deadline(self) -> float | None:
+        """The ``time.monotonic()`` at which the search must end, leaving the planned stages their shares."""
+        if self.limit is None:
+            return None
+        return self.started + self.limit - self.post_reserve() - self.planned.get("refit", 0.0)
+
+    def allowance(self, stage: str) -> float | None:
+        """Seconds a stage may take now: its planned share, or less if earlier stages overran, never past the end
+        of the limit minus the shares of the stages still to come."""
+        if self.limit is None:
+            return None
+        order = ["refit", *POST_SHARES]
+        later = order[order.index(stage) + 1 :] if stage in order else []
+        left = (self.remaining() or 0.0) - sum(self.planned.get(s, 0.0) for s in later)
+        return max(0.0, min(self.planned.get(stage, left), left) if stage in self.planned else left)
+
+    def shrink(self, note: str) -> None:
+        self.shrunk.append(note)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = _clock()
+        try:
+            yield
+        finally:
+            self.spent[name] = round(self.spent.get(name, 0.0) + _clock() - start, 3)
+
+    def to_dict(self) -> dict:
+        return {
+            "time_limit": self.limit,
+            "time_limit_given": self.given,
+            "planned_seconds": self.planned,
+            "spent_seconds": self.spent,
+            "shrunk": self.shrunk,
+        }

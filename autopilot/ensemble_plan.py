@@ -1,0 +1,105 @@
+"""How ensembling mode spends its budget: the validation scheme (a holdout, then a refit on every row; or k-fold
+bagging over every row), stacking or none, and the model families in the order they train, strongest first.
+
+The plan comes from the data's size (rows x columns, classes), the cores, the device and the seconds the search has.
+One holdout pass over the families is estimated from the table's size; the richest scheme whose estimate fits in
+half the search budget is taken (the estimate is rough, and every family should get its turn):
+
+1. 5-fold bagging with one stack level (about 8 passes);
+2. 5-fold bagging, no stack (about 4 passes);
+3. a holdout, the best model then refit on every row (about 1.5 passes);
+4. otherwise a holdout too, and the refit only if the fit leaves time for it.
+
+>>> plan_ensembling(rows=344, columns=7, classes=3, search_seconds=40, cores=2).scheme
+'bagging'
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+BAG_FOLDS = 5
+SAFETY = 2.0  # a scheme is chosen only if its estimate fits this many times in the search budget
+# Seconds one fit of each family takes on 100,000 cells (rows x columns) on 2 cores, and a fixed start-up each;
+# rough figures measured on this project's benchmark data with AutoGluon 1.6. Order = training order.
+FAMILY_COST = {
+    "lightgbm": 1.5,
+    "catboost": 4.0,
+    "xgboost": 2.0,
+    "extra-trees": 1.5,
+    "randomforest": 2.0,
+    "linear-learner": 1.0,
+    "nn-torch": 8.0,
+}
+MODEL_START_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class EnsemblePlan:
+    """What ensembling trains and how it is scored; ``reasons`` say why, for job.json and the terminal."""
+
+    scheme: str  # "holdout" or "bagging"
+    folds: int  # 0 for the holdout
+    stack_levels: int
+    refit: bool  # holdout only: the best model is retrained on every labelled row after it is scored
+    families: list[str]
+    pass_seconds: float  # the estimate of one holdout pass over the families
+    reasons: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def describe(self) -> str:
+        if self.scheme == "bagging":
+            stack = f", {self.stack_levels} stack level" if self.stack_levels else ", no stack"
+            how = f"{self.folds}-fold bagging over every labelled row{stack}; scored out-of-fold"
+        else:
+            refit = ", then the best refit on every labelled row" if self.refit else ""
+            how = f"one holdout (the validation rows){refit}"
+        return f"{how}; families: {', '.join(self.families)}"
+
+
+def pass_seconds(rows: int, columns: int, classes: int, cores: int, families: list[str]) -> float:
+    """Estimated seconds to fit every family once on ``rows`` x ``columns``."""
+    cells = rows * max(columns, 1) * max(1.0, classes / 4)  # boosting grows a tree per class
+    scale = 2 / max(cores, 1)
+    return sum(MODEL_START_SECONDS + FAMILY_COST[f] * cells / 1e5 * scale for f in families)
+
+
+def order_families(families: list[str]) -> list[str]:
+    """Strongest first (gradient boosting, then forests, then the linear model and the network)."""
+    rank = {name: i for i, name in enumerate(FAMILY_COST)}
+    return sorted(families, key=lambda f: rank.get(f, len(rank)))
+
+
+def plan_ensembling(
+    rows: int,
+    columns: int,
+    classes: int,
+    search_seconds: float | None,
+    cores: int,
+    families: list[str] | None = None,
+    gpus: int = 0,
+) -> EnsemblePlan:
+    """The richest scheme that fits the search budget (see the module docstring)."""
+    families = order_families(families or list(FAMILY_COST))
+    one_pass = pass_seconds(rows, columns, classes, cores, families)
+    if gpus:
+        one_pass *= 0.7  # the network and the boosters that use the GPU
+    size = f"{rows:,} rows x {columns} columns, {cores} cores, one pass ~{one_pass:.0f} s"
+    schemes = [
+        ("bagging", BAG_FOLDS, 1, False, 2 * (BAG_FOLDS - 1) * one_pass),
+        ("bagging", BAG_FOLDS, 0, False, (BAG_FOLDS - 1) * one_pass),
+        ("holdout", 0, 0, True, 1.5 * one_pass),
+    ]
+    if search_seconds is None:
+        scheme = schemes[0]
+        reason = f"no time limit: the richest scheme ({size})"
+        return EnsemblePlan(*scheme[:4], families, round(one_pass, 2), [reason])
+    for scheme in schemes:
+        if scheme[4] * SAFETY <= search_seconds:
+            reason = f"estimated {scheme[4]:.0f} s fits {search_seconds:.0f} s of search ({size})"
+            return EnsemblePlan(*scheme[:4], families, round(one_pass, 2), [reason])
+    reason = f"even one pass and a refit (~{1.5 * one_pass:.0f} s) may not fit {search_seconds:.0f} s ({size})"
+    refit = "the best is refit on every row only if the time left allows it"
+    return EnsemblePlan("holdout", 0, 0, True, families, round(one_pass, 2), [reason, refit])

@@ -1,0 +1,140 @@
+"""Exact SHAP attributions of AutoGluon tree models from their own tree SHAP: LightGBM's ``pred_contrib``, XGBoost's
+``pred_contribs`` and CatBoost's ``ShapValues``, in AutoGluon's feature space, then added back into the original
+columns (a date's parts into the date, a one-hot level into its column).
+
+Exact where it holds:
+- a single tree model (classification: its log-odds or the predicted class's margin; regression: the prediction);
+- regression ensembles of tree models, bagged (the mean of the fold models) or weighted (AutoGluon's weights): the
+  prediction is that weighted sum of the members' predictions, so the attributions combine with the same weights.
+A bagged or weighted classifier averages probabilities, which no sum of log-odds attributions equals: those, stacker
+models, and any model with another member, return None and are explained model-agnostically. Every result is checked:
+base value + attributions must equal the model's own output, or None is returned.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+TREE_MODELS = ("LGBModel", "XGBoostModel", "CatBoostModel")
+ADDITIVITY_TOLERANCE = 1e-4  # relative; AutoGluon's outputs are float32
+
+
+def tree_shap(pipeline: object, rows: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, str] | None:
+    """Attributions (original columns), base values, outputs and what they explain; None where not exact."""
+    predictor = pipeline._get_predictor()
+    members = _members(predictor._trainer, pipeline.model_name)
+    regression = not pipeline.problem.is_classification
+    if members is None or (not regression and (len(members) > 1 or members[0][1] is not None)):
+        return None
+    features = predictor.transform_features(pipeline.transform(rows))
+    columns = pipeline.required_columns
+    values, base, margins = np.zeros((len(rows), len(columns))), np.zeros(len(rows)), None
+    chosen = _explained_class(pipeline, predictor, rows)
+    for weight, bag, model in members:
+        contributions, names = _contributions(model, bag.preprocess(features) if bag is not None else features)
+        if contributions.ndim == 3:  # multiclass: rows x classes x (features + bias)
+            margins = contributions.sum(axis=2)
+            contributions = contributions[np.arange(len(rows)), chosen]
+        sources = [_source(name, columns) for name in names]
+        if None in sources:
+            return None
+        folded = pd.DataFrame(contributions[:, :-1], columns=sources).T.groupby(level=0).sum().T
+        values += weight * folded.reindex(columns=columns, fill_value=0.0).to_numpy()
+        base += weight * contributions[:, -1]
+    outputs = base + values.sum(axis=1)
+    if not _matches(pipeline, predictor, rows, outputs, margins):
+        return None
+    return pd.DataFrame(values, columns=columns, index=rows.index), base, outputs, _output_name(pipeline)
+
+
+def _members(trainer: object, name: str, weight: float = 1.0) -> list[tuple[float, object, object]] | None:
+    """(weight, bag or None, fitted tree model) whose weighted sum of raw outputs is the model's; None otherwise."""
+    model = trainer.load_model(name)
+    kind = type(model).__name__
+    if kind == "WeightedEnsembleModel":
+        out = []
+        for base, share in model._get_model_weights().items():
+            inner = _members(trainer, base, weight * float(share))
+            if inner is None:
+                return None
+            out += inner
+        return out
+    if kind in TREE_MODELS:
+        return [(weight, None, model)]
+    children = getattr(model, "models", None)
+    if kind != "StackerEnsembleModel" or not children or getattr(model, "base_model_names", None):
+        return None  # not bagged, or a stacker that also reads other models' predictions
+    loaded = [model.load_child(child) for child in children]
+    if any(type(child).__name__ not in TREE_MODELS for child in loaded):
+        return None
+    return [(weight / len(loaded), model, child) for child in loaded]
+
+
+def _contributions(model: object, features: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """One tree model's contributions (rows x features + bias, or rows x classes x features + bias) and the names of
+    the AutoGluon features they belong to."""
+    X = model.preprocess(features)
+    kind = type(model).__name__
+    if kind == "LGBModel":
+        raw = model.model.predict(X, pred_contrib=True)
+        names = list(X.columns)
+        classes = raw.shape[1] // (len(names) + 1)
+        return (raw.reshape(len(X), classes, -1) if classes > 1 else raw), names
+    if kind == "CatBoostModel":
+        from catboost import Pool
+
+        cats = [i for i, dtype in enumerate(X.dtypes) if isinstance(dtype, pd.CategoricalDtype) or dtype.kind == "O"]
+        raw = model.model.get_feature_importance(Pool(X, cat_features=cats), type="ShapValues")
+        return raw, list(X.columns)
+    import xgboost
+
+    encoder = model._ohe_generator
+    names = [c for c in encoder.cat_cols for _ in encoder.labels[c]] + list(encoder.other_cols)
+    best = getattr(model.model, "best_iteration", None)  # early stopping: predict with the trees it kept
+    rounds = (0, best + 1) if best is not None else (0, 0)
+    booster = model.model.get_booster()
+    raw = booster.predict(xgboost.DMatrix(X), pred_contribs=True, strict_shape=True, iteration_range=rounds)
+    return (raw if raw.shape[1] > 1 else raw[:, 0]), names
+
+
+def _source(name: str, columns: list[str]) -> str | None:
+    """The original column an AutoGluon feature comes from: itself, or the column it is a part of (``date.year``)."""
+    if name in columns:
+        return name
+    owners = [c for c in columns if name.startswith(f"{c}.")]
+    return max(owners, key=len) if owners else None
+
+
+def _explained_class(pipeline: object, predictor: object, rows: pd.DataFrame) -> np.ndarray:
+    """Multiclass: each row's predicted class, as AutoGluon's class index; else zeros (one output)."""
+    if pipeline.problem.problem_type != "multiclass":
+        return np.zeros(len(rows), dtype=int)
+    codes = pipeline.predict_encoded(rows)[0]
+    position = {label: i for i, label in enumerate(predictor.class_labels)}
+    return np.array([position[pipeline.classes[c]] for c in codes])
+
+
+def _matches(
+    pipeline: object, predictor: object, rows: pd.DataFrame, outputs: np.ndarray, margins: np.ndarray | None
+) -> bool:
+    """Whether base + attributions give the model's own output: its prediction; for a classifier, its probabilities
+    through the sigmoid of the log-odds or the softmax of every class's margin."""
+    if not pipeline.problem.is_classification:
+        expected = pipeline.predict_encoded(rows)[0]
+        return bool(np.allclose(outputs, expected, rtol=ADDITIVITY_TOLERANCE, atol=ADDITIVITY_TOLERANCE))
+    proba = predictor.predict_proba(pipeline.transform(rows), model=pipeline.model_name, as_multiclass=True)
+    proba = proba.to_numpy(dtype=np.float64)
+    if margins is None:  # binary: the log-odds of AutoGluon's second class, the positive one
+        return bool(np.allclose(1 / (1 + np.exp(-outputs)), proba[:, 1], atol=ADDITIVITY_TOLERANCE))
+    softmax = np.exp(margins - margins.max(axis=1, keepdims=True))
+    return bool(np.allclose(softmax / softmax.sum(axis=1, keepdims=True), proba, atol=ADDITIVITY_TOLERANCE))
+
+
+def _output_name(pipeline: object) -> str:
+    problem = pipeline.problem
+    if problem.problem_type == "regression":
+        return f"predicted {problem.target}"
+    if problem.problem_type == "binary":
+        return f"log-odds of {problem.target} = {problem.classes[-1]!r}"
+    return "margin (log-odds before softmax) of the predicted class"

@@ -1,0 +1,107 @@
+"""The job's wall clock: stage shares, shrinking to fit, the ensembling plan by budget, and what job.json says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import autopilot.budget as budget_module
+from autopilot import AutoPilot
+from autopilot.budget import JobBudget, default_time_limit
+from autopilot.ensemble_plan import plan_ensembling
+
+PENGUINS = Path(__file__).resolve().parents[1] / "datasets" / "penguins.csv"
+
+
+class FakeClock:
+    """``time.monotonic`` that a stub can move forward, as if a stage had been slow."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.real, self.offset = time.monotonic, 0.0
+
+    def __call__(self) -> float:
+        return self.real() + self.offset
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(budget_module, "_clock", fake)
+    return fake
+
+
+def test_stages_share_the_limit_and_the_search_gets_the_rest(clock: FakeClock) -> None:
+    budget = JobBudget(60.0)
+    clock.offset += 2.0  # loading and profiling
+    plan = budget.plan_stages(refit=True)
+    assert set(plan) == {"explain", "report", "notebooks", "refit", "search"}
+    assert sum(plan.values()) == pytest.approx(58.0, abs=0.05)
+    assert plan["explain"] <= 0.1 * 60 and plan["search"] > 0.6 * 60
+    assert budget.search_deadline() == pytest.approx(budget.started + 60 - budget.post_reserve() - plan["refit"])
+    assert budget.hard_end() == pytest.approx(budget.started + 66.0)
+    assert budget.plan_stages(refit=False)["search"] > plan["search"]  # no refit: its share goes to the search
+
+
+def test_a_stage_shrinks_when_an_earlier_one_overran(clock: FakeClock) -> None:
+    budget = JobBudget(30.0)
+    planned = budget.plan_stages(refit=False)
+    assert budget.allowance("explain") == pytest.approx(planned["explain"])
+    clock.offset += 28.5  # the search ran long: 1.5 s left for explain, report and notebooks
+    left_for_explain = budget.allowance("explain")
+    assert 0 <= left_for_explain < planned["explain"]
+    assert left_for_explain == pytest.approx(max(0.0, 1.5 - planned["report"] - planned["notebooks"]), abs=0.05)
+    clock.offset += 10
+    assert budget.remaining() == 0 and budget.allowance("report") == 0
+
+
+def test_no_limit_plans_nothing_and_the_default_limit_fits_the_data() -> None:
+    budget = JobBudget(None)
+    assert budget.plan_stages(refit=True) == {} and budget.search_deadline() is None and budget.allowance("x") is None
+    assert default_time_limit(344, 7) == 20.0  # the README's example
+    assert default_time_limit(4_500, 20) == pytest.approx(60.0)
+    assert default_time_limit(10**7, 100) == 3600.0
+
+
+def test_the_plan_bags_small_data_and_holds_out_on_a_tight_budget() -> None:
+    small = plan_ensembling(rows=344, columns=7, classes=3, search_seconds=45, cores=2)
+    assert (small.scheme, small.folds, small.refit) == ("bagging", 5, False)
+    assert plan_ensembling(rows=344, columns=7, classes=3, search_seconds=600, cores=2).stack_levels == 1
+    tight = plan_ensembling(rows=50_000, columns=50, classes=2, search_seconds=45, cores=2)
+    assert (tight.scheme, tight.folds, tight.stack_levels, tight.refit) == ("holdout", 0, 0, True)
+    assert tight.reasons and "50,000 rows" in tight.reasons[0]
+    more_cores = plan_ensembling(rows=50_000, columns=50, classes=2, search_seconds=45, cores=64)
+    assert more_cores.pass_seconds < tight.pass_seconds
+    assert small.families[0] == "lightgbm" and small.families[-1] == "nn-torch"  # strongest first
+
+
+def test_a_slow_stage_makes_explain_shrink_and_job_json_says_so(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import autopilot.job as job_module
+
+    real_notebooks = job_module.write_notebooks
+
+    def slow_notebooks(job_dir: Path, **kwargs: object) -> list:
+        clock.offset += 38.0  # as if writing the notebooks had taken 38 of the job's 40 s
+        return real_notebooks(job_dir, **kwargs)
+
+    monkeypatch.setattr(job_module, "write_notebooks", slow_notebooks)
+    options = {"mode": "hpo", "strategy": "defaults", "algorithms": ["linear-learner"], "time_limit": 40}
+    job = AutoPilot(target="species", output=tmp_path / "job", verbose=False, **options).fit(PENGUINS)
+    info = json.loads((job.path / "job.json").read_text())
+    assert info["status"] == "completed"
+    shrunk = info["budget"]["shrunk"]
+    assert any(note.startswith("explained ") for note in shrunk), shrunk
+    summary = json.loads((job.path / "explain" / "summary.json").read_text())
+    assert summary["rows"] < info["resolved"]["validation_rows"] and summary["shrunk"] == shrunk[0]
+    assert set(info["budget"]["spent_seconds"]) >= {"load_and_profile", "search", "notebooks", "explain_and_report"}
+    assert "Shrunk to fit" in (job.path / "report.html").read_text()
+
+
+def test_a_tiny_limit_still_gives_the_search_half(clock: FakeClock) -> None:
+    plan = JobBudget(4.0).plan_stages(refit=True)
+    assert plan["search"] == pytest.approx(2.0, abs=0.05) and sum(plan.values()) == pytest.approx(4.0, abs=0.05)
