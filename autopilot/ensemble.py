@@ -35,7 +35,20 @@ CANDIDATE = "autogluon"
 PREDICTIONS_FILE = "predictions.parquet"  # a trial's out-of-sample predictions, the ones its scores come from
 REFIT_FILE = "refit.joblib"  # the best trial's pipeline retrained on every labelled row
 FAMILIES = {  # Autopilot's names -> AutoGluon's model keys and settings: about ten trials in all
-    "lightgbm": ("GBM", [{}, {"extra_trees": True, "ag_args": {"name_suffix": "XT"}}]),
+    "lightgbm": (
+        "GBM",
+        [
+            {},
+            {"extra_trees": True, "ag_args": {"name_suffix": "XT"}},
+            {  # AutoGluon's own large LightGBM, trained after every other model (its priority is kept)
+                "learning_rate": 0.03,
+                "num_leaves": 128,
+                "feature_fraction": 0.9,
+                "min_data_in_leaf": 3,
+                "ag_args": {"name_suffix": "Large", "priority": 0},
+            },
+        ],
+    ),
     "catboost": ("CAT", {}),
     "xgboost": ("XGB", {}),
     "randomforest": (
@@ -93,7 +106,7 @@ def hyperparameters(families: list[str]) -> dict:
     for rank, family in enumerate(families):
         key, settings = FAMILIES[family]
         listed = settings if isinstance(settings, list) else [settings]
-        out[key] = [{**s, "ag_args": {**s.get("ag_args", {}), "priority": 1000 - 10 * rank}} for s in listed]
+        out[key] = [{**s, "ag_args": {"priority": 1000 - 10 * rank, **s.get("ag_args", {})}} for s in listed]
     return out
 
 

@@ -122,9 +122,9 @@ def test_holdout_plan_refits_the_best_on_every_row(tmp_path: Path, monkeypatch: 
     import autopilot.job as job_module
     from autopilot.ensemble_plan import EnsemblePlan
 
-    plan = EnsemblePlan("holdout", 0, 0, True, ["lightgbm"], 1.0, ["forced by the test"])
+    plan = EnsemblePlan("holdout", 0, 0, True, ["catboost"], 1.0, ["forced by the test"])
     monkeypatch.setattr(job_module, "plan_ensembling", lambda *args, **kwargs: plan)
-    options = {"mode": "ensembling", "algorithms": ["lightgbm"], "time_limit": 90, "verbose": False}
+    options = {"mode": "ensembling", "algorithms": ["catboost"], "time_limit": 90, "verbose": False}
     job = AutoPilot(target="species", output=tmp_path / "job", seed=0, **options).fit(PENGUINS)
     board = job.leaderboard
     assert (board["scored_by"] == "holdout (69 validation rows)").all()
@@ -137,7 +137,7 @@ def test_holdout_plan_refits_the_best_on_every_row(tmp_path: Path, monkeypatch: 
     assert scored.predict(rows)["predicted_label"].isin(["Adelie", "Chinstrap", "Gentoo"]).all()
     assert "every labelled row (344)" in (job.path / "report.html").read_text()
     summary = json.loads((job.path / "explain" / "summary.json").read_text())
-    assert summary["method"] == "native tree SHAP of AutoGluon's tree models"  # one LightGBM, refit: exact
+    assert summary["method"] == "native tree SHAP of AutoGluon's tree models"  # one CatBoost, refit: exact
 
 
 def test_native_shap_of_bagged_and_weighted_tree_regressors_adds_up(
