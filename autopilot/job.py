@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import platform
-import shutil
 import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -18,14 +15,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from autopilot.best import now, versions, write_best
 from autopilot.budget import JobBudget, default_time_limit
 from autopilot.candidates import resolve_algorithms
 from autopilot.data import SourceInfo, profile_table, read_table, split_train_validation, table_from_pandas
 from autopilot.device import check_device, resolve_device
-from autopilot.ensemble import AG_DIR, REFIT_FILE, EnsembleRun, resolve_families, run_ensembling
+from autopilot.ensemble import AG_DIR, EnsembleRun, resolve_families, run_ensembling
 from autopilot.ensemble_plan import EnsemblePlan, plan_ensembling
 from autopilot.errors import NoSuccessfulTrialError
-from autopilot.io import atomic_path, read_json, write_json
+from autopilot.io import atomic_path, write_json
 from autopilot.job_folder import check_folder, create_folder, job_dir_for
 from autopilot.leaderboard import build_leaderboard, load_results, write_leaderboard
 from autopilot.metrics import get_metric
@@ -38,7 +36,7 @@ from autopilot.search import TrialData, TrialProcessExecutor, run_search
 from autopilot.search.cluster import check_cluster, cluster_executor
 from autopilot.search.cv import CV_FOLDS, CV_MAX_ROWS
 from autopilot.search.plan import choose_mode, choose_strategy, default_parallel, make_strategy
-from autopilot.search.runner import MODEL_FILE, record_failure
+from autopilot.search.runner import record_failure
 from autopilot.search.spec import TrialSpec
 
 PROGRESS_FILE = "progress.jsonl"  # in autogluon/: a line per model AutoGluon has trained, shown as it comes
@@ -137,7 +135,7 @@ def run_job(
     job = {
         "name": job_dir.name,
         "status": "running",
-        "started": _now(),
+        "started": now(),
         "config": asdict(config),
         "resolved": _resolved(prepared, config),
         "source": prepared.source.to_dict(),
@@ -156,7 +154,7 @@ def run_job(
     results = load_results(job_dir)  # the files are the record, resumed runs' trials included
     board = build_leaderboard(results, prepared.problem, _scored_by(prepared, config))
     write_leaderboard(job_dir, board)
-    job.update(finished=_now(), seconds=round(time.time() - started, 3), budget=budget.to_dict())
+    job.update(finished=now(), seconds=round(time.time() - started, 3), budget=budget.to_dict())
     if not any(r.ok for r in results):
         write_json(job_dir / "job.json", {**job, "status": "failed"})
         if config.time_limit and all("time limit" in (r.error or "") for r in results):
@@ -165,7 +163,9 @@ def run_job(
             )
         first = results[0].error if results else "none ran"
         raise NoSuccessfulTrialError(f"every trial failed (first: {first}); see {job_dir}/trials/*/error.txt")
-    write_best(job_dir, board, prepared, _scored_by(prepared, config))
+    rows = len(prepared.train_rows) + len(prepared.validation_rows)
+    bagged = prepared.plan is not None and prepared.plan.scheme == "bagging"
+    write_best(job_dir, board, prepared.problem, prepared.profile, (len(prepared.train_rows), rows), bagged)
     with budget.stage("notebooks"):
         write_notebooks(job_dir)
     reporter.plan("Explaining the best model (SHAP) and writing report.html")
@@ -174,7 +174,7 @@ def run_job(
             budget.shrink(note)
     for note in budget.shrunk:
         reporter.plan(f"  [shrunk to fit the time limit] {note}")
-    job.update(finished=_now(), seconds=round(time.time() - started, 3), budget=budget.to_dict())
+    job.update(finished=now(), seconds=round(time.time() - started, 3), budget=budget.to_dict())
     write_json(job_dir / "job.json", {**job, "status": "completed", "best_trial": board.iloc[0]["trial"]})
     reporter.finished(job_dir, board, prepared.problem)
     return job_dir
@@ -297,35 +297,6 @@ def _gpu_count() -> int:
     return torch.cuda.device_count()
 
 
-def write_best(job_dir: Path, board: pd.DataFrame, prepared: Prepared, scored_by: str = "") -> None:
-    """Copy the top trial's pipeline into best/ (the one refit on every labelled row, when there is one) with a
-    manifest saying what it is, what it learned from, how it was scored and what it needs."""
-    top = board.iloc[0]
-    problem = prepared.problem
-    trial = job_dir / "trials" / top["trial"]
-    refit = (trial / REFIT_FILE).exists()
-    with atomic_path(job_dir / "best" / MODEL_FILE) as tmp:
-        shutil.copyfile(trial / (REFIT_FILE if refit else MODEL_FILE), tmp)
-    rows = len(prepared.train_rows) + len(prepared.validation_rows)
-    bagged = prepared.plan is not None and prepared.plan.scheme == "bagging"
-    trained_on = "every labelled row" if refit or bagged else "the train rows"
-    manifest = {
-        "trial": top["trial"],
-        "candidate": top["candidate"],
-        "params": json.loads(top["params"]),
-        "objective": {"metric": problem.metric, "validation_score": top[problem.metric]},
-        "scored_by": top.get("scored_by") or scored_by,
-        "trained_on": f"{trained_on} ({rows if refit or bagged else len(prepared.train_rows):,})",
-        "refit": read_json(trial / "refit.json") if refit else None,
-        "problem": problem.to_dict(),
-        "required_columns": feature_kinds(prepared.profile, problem.target),
-        "pipeline_file": MODEL_FILE,
-        "versions": versions(),
-        "created": _now(),
-    }
-    write_json(job_dir / "best" / "manifest.json", manifest)
-
-
 def _write_inputs(job_dir: Path, prepared: Prepared, config: JobConfig) -> TrialData:
     write_json(job_dir / "profile.json", prepared.profile)
     write_json(job_dir / "problem.json", prepared.problem.to_dict())
@@ -376,25 +347,3 @@ def _scored_by(prepared: Prepared, config: JobConfig) -> str:
     if prepared.mode != "ensembling" and _cv_folds(prepared):
         return f"{CV_FOLDS}-fold cross-validation over every labelled row ({rows:,})"
     return f"holdout validation ({len(prepared.validation_rows):,} rows)"
-
-
-def versions() -> dict:
-    import numpy
-    import sklearn
-    import xgboost
-
-    from autopilot import __version__
-
-    return {
-        "autopilot": __version__,
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "pandas": pd.__version__,
-        "pyarrow": pa.__version__,
-        "scikit-learn": sklearn.__version__,
-        "xgboost": xgboost.__version__,
-    }
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
