@@ -145,18 +145,22 @@ def test_xgboost_scale_pos_weight_auto() -> None:
 # ---------------------------------------------------------------- MLP speed: threads, patience, time cap
 
 
-def test_mlp_trains_small_batches_on_one_thread_and_restores_torch_threads() -> None:
+def test_small_data_trains_on_one_thread_and_torch_threads_are_restored(monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    from autopilot.candidates import mlp_train
+    from autopilot.candidates import torch_common
 
-    assert mlp_train.train_threads(512, 256) == 1  # the defaults
-    assert mlp_train.train_threads(2048, 1024) == 4
+    assert torch_common.train_threads(512 * 256) == 1  # the MLP's default batch x width
+    assert torch_common.train_threads(32 * 1000 * 30) == 1  # Linear Learner: models x batch x features
+    assert torch_common.train_threads(2048 * 1024) == 4
+    seen = []
+    monkeypatch.setattr(torch, "set_num_threads", lambda n, real=torch.set_num_threads: (seen.append(n), real(n)))
     before = torch.get_num_threads()
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(200, 3)), rng.integers(0, 2, 200)
     MLPCandidate("binary", device="cpu", max_epochs=2).fit(X, y)
-    assert torch.get_num_threads() == before
+    LinearLearnerCandidate("binary", device="cpu", epochs=2).fit(X, y)
+    assert seen == [1, before, 1, before] and torch.get_num_threads() == before
 
 
 def test_mlp_patience_is_sized_to_the_data() -> None:

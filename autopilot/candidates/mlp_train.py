@@ -6,8 +6,6 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,9 +16,11 @@ from autopilot.candidates.shared import class_weights
 from autopilot.candidates.torch_common import (
     column_scale,
     dense32,
+    limit_threads,
     n_outputs,
     predict_batched,
     setup,
+    train_threads,
 )
 from autopilot.device import cuda_available
 from autopilot.metrics import MULTICLASS, REGRESSION
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 EVAL_BATCH = 65_536
 EVAL_MAX_ROWS = 10_000  # early stopping watches a seeded sample of at most this many validation rows
 PATIENCE_STEPS = 50  # early stopping waits about this many optimiser steps, in whole epochs (3 to model.patience)
-ACTIVATIONS_PER_THREAD = 1 << 19  # while training, one torch thread per this many hidden activations in a batch
 
 
 class TabularNet(nn.Module):
@@ -78,7 +77,7 @@ def fit(model: MLPCandidate, X: object, y: np.ndarray, X_val: object, y_val: np.
     val = train if X_val is None else (_tensor(model, dense32(X_val), device), _target(model, y_val, device))
     val = _capped(val, generator)
     model.stopped_by_time_ = False
-    with _threads(train_threads(model.batch_size, model.layer_width)):
+    with limit_threads(train_threads(min(model.batch_size, len(y)) * model.layer_width)):
         model.epochs_trained_, model.best_epoch_ = _train(model, net, loss_fn, train, val, device, generator)
     model.network_ = net.cpu().eval()
     return model
@@ -88,25 +87,6 @@ def _numeric_scale(X: np.ndarray, n_numeric: int) -> tuple[np.ndarray, np.ndarra
     mean, std = column_scale(X[:, :n_numeric])
     codes = X.shape[1] - n_numeric  # code columns pass through unchanged
     return np.concatenate([mean, np.zeros(codes, np.float32)]), np.concatenate([std, np.ones(codes, np.float32)])
-
-
-def train_threads(batch_size: int, width: int) -> int:
-    """Torch threads for training: one per ``ACTIVATIONS_PER_THREAD`` activations of a hidden layer's batch. The
-    default network's batches (512 x 256) get one: on matrices this small a second thread gains little, and when
-    another process keeps a core busy (another trial, on 2 cores) threads waiting for each other made fits several
-    times slower in our measurements."""
-    return max(1, batch_size * width // ACTIVATIONS_PER_THREAD)
-
-
-@contextmanager
-def _threads(count: int) -> Iterator[None]:
-    """At most ``count`` intra-op threads for a block, then torch's setting as it was."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(max(1, min(count, before)))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _capped(data: tuple, generator: torch.Generator) -> tuple:
