@@ -6,7 +6,7 @@ import json
 import platform
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -165,6 +165,9 @@ def _search(prepared: Prepared, config: JobConfig, data: TrialData, finished: di
     if prepared.mode == "ensembling":
         _ensemble(prepared, config, data, finished, reporter)
         return
+    deadline = time.monotonic() + config.time_limit if config.time_limit else None
+    wall_deadline = time.time() + config.time_limit if config.time_limit else None  # for trials in other processes
+    data = replace(data, deadline=wall_deadline, trial_time_limit=config.trial_time_limit)
     strategy = make_strategy(
         prepared.strategy,
         prepared.candidates,
@@ -174,9 +177,9 @@ def _search(prepared: Prepared, config: JobConfig, data: TrialData, finished: di
         config.seed,
         prepared.job_dir,
         finished,
+        deadline,
     )
     parallel = config.parallel_trials or default_parallel()
-    deadline = time.monotonic() + config.time_limit if config.time_limit else None
     gpus = _gpu_count() if data.device == "cuda" else 0
     objective = get_metric(prepared.problem.metric, prepared.problem.problem_type)
     total = min(config.max_trials, len(prepared.candidates)) if prepared.strategy == "defaults" else config.max_trials

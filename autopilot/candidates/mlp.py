@@ -73,6 +73,15 @@ class MLPCandidate(Candidate):
             "batch_size": CategoricalDistribution([128, 256, 512, 1024, 2048]),
         }
 
+    @classmethod
+    def portfolio(cls, profile: dict) -> list[dict]:
+        """Small and quick (two layers of 128); wide and strongly regularised (two layers of 512, dropout 0.3, weight
+        decay 1e-2); after the defaults (three layers of 256)."""
+        return [
+            {"num_layers": 2, "layer_width": 128, "dropout": 0.1, "learning_rate": 3e-3, "weight_decay": 1e-5},
+            {"num_layers": 2, "layer_width": 512, "dropout": 0.3, "learning_rate": 1e-3, "weight_decay": 1e-2},
+        ]
+
     def fit(
         self,
         X: object,

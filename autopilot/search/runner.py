@@ -21,6 +21,7 @@ from autopilot.metrics import score_all
 from autopilot.pipeline import AutopilotPipeline
 from autopilot.preprocess import build_preprocessor
 from autopilot.problem import Problem
+from autopilot.search.cost import FitClock, trial_end
 from autopilot.search.cv import cross_validate
 from autopilot.search.spec import FAILED, SUCCEEDED, TrialResult, TrialSpec
 
@@ -39,6 +40,8 @@ class TrialData:
     profile: dict
     device: str = "cpu"
     cv_folds: int = 0  # over 1: candidates are ranked by k-fold cross-validation over train + validation
+    deadline: float | None = None  # time.time() at which the search is stopped (the job's time limit)
+    trial_time_limit: float | None = None  # seconds
 
 
 @lru_cache(maxsize=4)
@@ -128,9 +131,15 @@ def fit_and_score(
     problem = Problem.from_dict(data.problem)
     if spec.budget < 1:  # multi-fidelity: a seeded share of the training rows; validation stays whole
         train = budget_rows(train, problem, spec.budget, spec.seed)
+    fits = 1 + (data.cv_folds if data.cv_folds > 1 else 0)
+    clock = FitClock(trial_end(time.time(), data.deadline, data.trial_time_limit), fits)
+    models: list[Candidate] = []
 
     def make_pipeline() -> AutopilotPipeline:
         model = make_model(spec, problem, data.device)
+        if "max_seconds" in model.get_params():  # a model that can stop early on its own gets its share of time
+            model.set_params(max_seconds=clock.share())
+        models.append(model)
         encoding = model.categorical_encoding
         return AutopilotPipeline(
             build_preprocessor(data.profile, problem.target, categorical_encoding=encoding), model, problem
@@ -147,4 +156,5 @@ def fit_and_score(
         metrics = {**cross_validate(make_pipeline, rows, problem, data.cv_folds, spec.seed), **holdout}
     if not np.isfinite(metrics[problem.metric]):
         raise ValueError(f"the objective {problem.metric} is not finite on validation")
-    return {**metrics, "predict_seconds": predict_seconds}, pipeline
+    capped = sum(bool(getattr(m, "stopped_by_time_", False)) for m in models)
+    return {**metrics, **({"time_capped_fits": capped} if capped else {}), "predict_seconds": predict_seconds}, pipeline
