@@ -137,6 +137,19 @@ def test_xgboost_without_cuda_support_falls_back_or_refuses(monkeypatch: pytest.
         XGBoostCandidate("binary", device="cuda")._params(2, np.array([0, 1]))
 
 
+def test_xgboost_trains_small_data_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from autopilot.candidates import xgboost as xgboost_candidate
+
+    assert xgboost_candidate.auto_threads(569 * 30) == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert xgboost_candidate.auto_threads(4 << 20) == 4 and xgboost_candidate.auto_threads(100 << 20) == 8
+    y = np.array([0, 1])
+    assert XGBoostCandidate("binary", device="cpu")._params(2, y, cells=1000)["nthread"] == 1
+    assert XGBoostCandidate("binary", device="cpu", n_jobs=3)._params(2, y, cells=1000)["nthread"] == 3
+
+
 def test_xgboost_scale_pos_weight_auto() -> None:
     y = np.array([0, 0, 0, 1])
     assert XGBoostCandidate("binary", scale_pos_weight="auto", device="cpu")._params(2, y)["scale_pos_weight"] == 3.0
