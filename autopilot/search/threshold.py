@@ -4,8 +4,12 @@ and Recall. The positive class is predicted when its probability is at least the
 The rule: the threshold maximises the objective on the rows it is chosen on, except for Precision and Recall, which
 alone are maximised by degenerate thresholds (predict only the single surest row; predict every row positive). For
 them it maximises F-beta, which weighs the objective's side four times as much as the other: F0.5 for Precision, F2
-for Recall; the trial is still scored on its own objective. Among equally good thresholds the one nearest 0.5 wins,
-and where 0.5 (the argmax) does as well as any, none is set: the pipeline predicts as it would untuned.
+for Recall; the trial is still scored on its own objective. Among equally good thresholds the one nearest 0.5 wins.
+The threshold moves off 0.5 (the argmax) only when that gains at least ``MIN_GAIN`` (0.01) of the score on the rows
+it is chosen on; otherwise none is set and the pipeline predicts as it would untuned. Without that margin, on nearly
+separable, balanced data (breast cancer, 5-fold CV, 6 trials) the threshold followed noise and cross-validated F1 fell
+by 0.006 on average; with it, by 0.001 (one trial -0.011, one +0.006, four unchanged), while on skewed data (5-10%
+positives, 12 trials) F1 rose exactly as much as without it (0.32 -> 0.43 on average).
 
 Where the threshold is chosen (``runner.fit_and_score``): with cross-validation, on the out-of-fold probabilities over
 train + validation, and each fold is scored with a threshold chosen on the other folds' rows (``crossfit_labels``),
@@ -25,6 +29,7 @@ from autopilot.metrics import BINARY
 
 FBETA = {"F1": 1.0, "BalancedAccuracy": None, "Precision": 0.5, "Recall": 2.0}  # what is maximised (None: itself)
 DEFAULT = 0.5
+MIN_GAIN = 0.01  # how much better than 0.5 a threshold must score on its rows to be set
 
 
 def tunes_threshold(problem_type: str, metric: str) -> bool:
@@ -40,8 +45,8 @@ def labels(proba: np.ndarray, threshold: float | None) -> np.ndarray:
 
 
 def choose_threshold(y: np.ndarray, positive: np.ndarray, metric: str) -> float | None:
-    """The threshold that maximises the rule's score on these rows (see the module's docstring), or None when 0.5
-    does as well or the rows hold one class only."""
+    """The threshold that maximises the rule's score on these rows (see the module's docstring), or None when it
+    beats 0.5 by less than ``MIN_GAIN`` or the rows hold one class only."""
     y, positive = np.asarray(y), np.asarray(positive, dtype=np.float64)
     n_pos = int((y == 1).sum())
     if n_pos == 0 or n_pos == len(y):
@@ -49,7 +54,7 @@ def choose_threshold(y: np.ndarray, positive: np.ndarray, metric: str) -> float 
     cuts, scores = _scores_by_cut(y, positive, FBETA[metric])
     default = _score_at(y, positive, DEFAULT, FBETA[metric])
     best = scores.max()
-    if default >= best - 1e-12:
+    if best < default + MIN_GAIN:
         return None
     candidates = cuts[scores >= best - 1e-12]
     return float(candidates[np.argmin(np.abs(candidates - DEFAULT))])

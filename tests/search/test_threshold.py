@@ -34,13 +34,18 @@ def test_the_threshold_maximises_the_objective_and_prefers_none_when_half_does_a
     assert f1_score(y, p >= threshold) == pytest.approx(6 / 7)
     separable = np.array([0.1, 0.2, 0.3, 0.4, 0.6, 0.45, 0.7, 0.9])
     assert choose_threshold(y, separable, "F1") is None  # 0.5 is already the best there is
+    for sure, expected in ((50, None), (40, 0.45)):  # one positive at 0.45 among `sure` at 0.9: F1 1.0 if caught
+        y_m = np.r_[np.ones(sure + 1), np.zeros(148)]
+        p_m = np.r_[np.full(sure, 0.9), 0.45, np.full(148, 0.1)]
+        threshold = choose_threshold(y_m, p_m, "F1")  # gains 1 - 100/101 (under MIN_GAIN: noise), then 1 - 80/81
+        assert threshold == expected if expected is None else 0.1 < threshold <= 0.45
     assert choose_threshold(np.zeros(4), p[:4], "F1") is None  # one class: nothing to choose
 
 
 def test_precision_and_recall_never_get_a_degenerate_threshold() -> None:
     rng = np.random.default_rng(0)
     y = (rng.random(2000) < 0.3).astype(int)
-    p = np.clip(0.3 + 0.35 * (y - 0.3) + 0.2 * rng.normal(size=2000), 0.001, 0.999)
+    p = np.clip(0.45 + 0.3 * (y - 0.3) + 0.15 * rng.normal(size=2000), 0.001, 0.999)
     precise = choose_threshold(y, p, "Precision")
     assert (p >= precise).sum() > 50  # not just the few surest rows
     recalled = choose_threshold(y, p, "Recall")
