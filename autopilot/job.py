@@ -7,7 +7,7 @@ import os
 import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -211,6 +211,9 @@ def _search(
     if prepared.mode == "ensembling":
         _ensemble(prepared, data, finished, reporter, budget, config.seed)
         return
+    deadline = budget.search_deadline()
+    wall_deadline = None if deadline is None else time.time() + deadline - time.monotonic()  # for other processes
+    data = replace(data, deadline=wall_deadline, trial_time_limit=config.trial_time_limit)
     strategy = make_strategy(
         prepared.strategy,
         prepared.candidates,
@@ -220,9 +223,9 @@ def _search(
         config.seed,
         prepared.job_dir,
         finished,
+        deadline,
     )
     parallel = config.parallel_trials or default_parallel()
-    deadline = budget.search_deadline()
     gpus = _gpu_count() if data.device == "cuda" else 0
     objective = get_metric(prepared.problem.metric, prepared.problem.problem_type)
     total = min(config.max_trials, len(prepared.candidates)) if prepared.strategy == "defaults" else config.max_trials

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from autopilot.io import atomic_path, read_json
-from autopilot.metrics import METRICS, metrics_for
+from autopilot.metrics import BINARY, METRICS, metrics_for
 from autopilot.problem import Problem
 from autopilot.search.spec import TrialResult
 
@@ -30,7 +30,8 @@ def tie_break(problem: Problem) -> str:
 def build_leaderboard(results: list[TrialResult], problem: Problem, scored_by: str = "") -> pd.DataFrame:
     """Succeeded trials best first (full budget before smaller ones), then failed ones; the objective metric comes
     first after the candidate. A multi-fidelity trial that was not promoted to a larger budget is ``stopped-early``.
-    ``scored_by`` names how the trials were scored, unless a trial says so itself."""
+    ``scored_by`` names how the trials were scored, unless a trial says so itself. Binary problems get a
+    ``threshold`` column: the decision threshold the trial tuned (empty where none was)."""
     promoted = {(r.spec.candidate, json.dumps(r.spec.params, sort_keys=True), r.spec.budget) for r in results}
     objective = METRICS[problem.metric]
     others = [m.name for m in metrics_for(problem.problem_type) if m.name != objective.name]
@@ -40,6 +41,7 @@ def build_leaderboard(results: list[TrialResult], problem: Problem, scored_by: s
             "candidate": r.spec.candidate,
             objective.name: r.metrics.get(objective.name),
             **{name: r.metrics.get(name) for name in others},
+            "threshold": r.metrics.get("threshold"),
             "fit_seconds": round(r.seconds, 3),
             "predict_seconds": _rounded(r.metrics.get("predict_seconds")),
             "budget": r.spec.budget,
@@ -55,6 +57,7 @@ def build_leaderboard(results: list[TrialResult], problem: Problem, scored_by: s
         "candidate",
         objective.name,
         *others,
+        *(["threshold"] if problem.problem_type == BINARY else []),
         "fit_seconds",
         "predict_seconds",
         "budget",

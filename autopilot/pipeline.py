@@ -22,12 +22,15 @@ def require_rows(rows: pd.DataFrame) -> None:
 
 
 class AutopilotPipeline:
-    """Raw rows in, predictions out. ``classes`` are the original labels in encoded order (index = code)."""
+    """Raw rows in, predictions out. ``classes`` are the original labels in encoded order (index = code).
+    ``threshold``: for binary problems, the positive class is predicted at this probability or above (None: the
+    argmax); the search tunes it for label-counting objectives (``autopilot.search.threshold``)."""
 
     def __init__(self, preprocessor: Pipeline, model: Candidate, problem: Problem) -> None:
         self.preprocessor = preprocessor
         self.model = model
         self.problem = problem
+        self.threshold: float | None = None
 
     @property
     def classes(self) -> list:
@@ -67,6 +70,9 @@ class AutopilotPipeline:
         if not self.problem.is_classification:
             return self.model.predict(X), None
         proba = self.model.predict_proba(X)
+        threshold = getattr(self, "threshold", None)  # pipelines saved before thresholds existed have none
+        if threshold is not None and proba.shape[1] == 2:
+            return (proba[:, 1] >= threshold).astype(np.int64), proba
         return proba.argmax(axis=1), proba
 
     def predict(self, rows: pd.DataFrame) -> np.ndarray:

@@ -183,6 +183,45 @@ def test_search_space_names_are_init_params(key: str) -> None:
     assert "seed" not in space
 
 
+@pytest.mark.parametrize("key", sorted(REGISTRY))
+def test_portfolio_holds_a_few_configurations_inside_the_search_space(key: str) -> None:
+    from autopilot.candidates.base import portfolio_params
+
+    cls = REGISTRY[key]
+    space = cls.search_space(profile={})
+    portfolio = portfolio_params(cls, {})
+    assert 2 <= len(portfolio) <= 4
+    assert all(set(params) == set(space) for params in portfolio)  # complete points, so Optuna is told all of them
+    assert len({repr(sorted(p.items())) for p in portfolio}) == len(portfolio)
+    for params in portfolio:
+        for name, value in params.items():
+            assert space[name]._contains(space[name].to_internal_repr(value)), (name, value)
+
+
+def test_a_portfolio_value_outside_the_space_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from autopilot.candidates.base import portfolio_params
+
+    cls = REGISTRY["xgboost"]
+    monkeypatch.setattr(cls, "portfolio", classmethod(lambda c, profile: [{"max_depth": 3}]))
+    with pytest.raises(ValueError, match=r"alpha=0\.0 is outside"):  # the default alpha (0) is not in its log range
+        portfolio_params(cls, {})
+    monkeypatch.setattr(cls, "portfolio", classmethod(lambda c, profile: [{"depth": 3}]))
+    with pytest.raises(ValueError, match="not in its search space"):
+        portfolio_params(cls, {})
+
+
+@pytest.mark.parametrize(("key", "problem_type"), CASES, ids=CASE_IDS)
+def test_portfolio_configurations_fit_and_predict(key: str, problem_type: str) -> None:
+    from autopilot.candidates.base import portfolio_params
+
+    X, y, X_test, _ = _data(problem_type)
+    cls = REGISTRY[key]
+    quick = {k: v for k, v in {"num_round": 20, "epochs": 3, "max_epochs": 3}.items() if k in cls().get_params()}
+    for params in portfolio_params(cls, {}):
+        model = _make(key, problem_type, **{**params, **quick}).fit(X, y)
+        assert len(model.predict(X_test)) == len(X_test)
+
+
 @pytest.mark.parametrize(("key", "problem_type"), CASES, ids=CASE_IDS)
 def test_search_space_values_are_usable(key: str, problem_type: str) -> None:
     """A model built from the low end of every range fits and predicts."""

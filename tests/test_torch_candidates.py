@@ -137,6 +137,80 @@ def test_xgboost_without_cuda_support_falls_back_or_refuses(monkeypatch: pytest.
         XGBoostCandidate("binary", device="cuda")._params(2, np.array([0, 1]))
 
 
+def test_xgboost_trains_small_data_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from autopilot.candidates import xgboost as xgboost_candidate
+
+    assert xgboost_candidate.auto_threads(569 * 30) == 1
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert xgboost_candidate.auto_threads(4 << 20) == 4 and xgboost_candidate.auto_threads(100 << 20) == 8
+    y = np.array([0, 1])
+    assert XGBoostCandidate("binary", device="cpu")._params(2, y, cells=1000)["nthread"] == 1
+    assert XGBoostCandidate("binary", device="cpu", n_jobs=3)._params(2, y, cells=1000)["nthread"] == 3
+
+
 def test_xgboost_scale_pos_weight_auto() -> None:
     y = np.array([0, 0, 0, 1])
     assert XGBoostCandidate("binary", scale_pos_weight="auto", device="cpu")._params(2, y)["scale_pos_weight"] == 3.0
+
+
+# ---------------------------------------------------------------- MLP speed: threads, patience, time cap
+
+
+def test_small_data_trains_on_one_thread_and_torch_threads_are_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from autopilot.candidates import torch_common
+
+    assert torch_common.train_threads(512 * 256) == 1  # the MLP's default batch x width
+    assert torch_common.train_threads(32 * 1000 * 30) == 1  # Linear Learner: models x batch x features
+    assert torch_common.train_threads(2048 * 1024) == 4
+    seen = []
+    monkeypatch.setattr(torch, "set_num_threads", lambda n, real=torch.set_num_threads: (seen.append(n), real(n)))
+    before = torch.get_num_threads()
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(200, 3)), rng.integers(0, 2, 200)
+    MLPCandidate("binary", device="cpu", max_epochs=2).fit(X, y)
+    LinearLearnerCandidate("binary", device="cpu", epochs=2).fit(X, y)
+    assert seen == [1, before, 1, before] and torch.get_num_threads() == before
+
+
+def test_mlp_patience_is_sized_to_the_data() -> None:
+    from autopilot.candidates.mlp_train import patience_epochs
+
+    assert patience_epochs(steps_per_epoch=1, most=8) == 8  # small data: epochs are a step each
+    assert patience_epochs(steps_per_epoch=9, most=8) == 6  # 5,000 rows in batches of 512
+    assert patience_epochs(steps_per_epoch=200, most=8) == 3  # large data: never below 3 epochs
+    assert patience_epochs(steps_per_epoch=200, most=2) == 2
+
+
+def test_mlp_max_seconds_starts_no_epoch_that_would_end_past_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fake clock that moves one second per reading: each epoch 'takes' one second."""
+    from types import SimpleNamespace
+
+    from autopilot.candidates import mlp_train
+
+    ticks = iter(range(1000))
+    monkeypatch.setattr(mlp_train, "time", SimpleNamespace(monotonic=lambda: float(next(ticks))))
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(300, 3)), rng.integers(0, 2, 300)
+    kw = {"device": "cpu", "max_epochs": 20, "patience": 50}
+    capped = MLPCandidate("binary", max_seconds=2.5, **kw).fit(X[:200], y[:200], X[200:], y[200:])
+    assert capped.epochs_trained_ == 2 and capped.stopped_by_time_  # a third epoch would have ended at 3 s
+    free = MLPCandidate("binary", **kw).fit(X[:200], y[:200], X[200:], y[200:])
+    assert free.epochs_trained_ == 20 and not free.stopped_by_time_
+
+
+def test_mlp_early_stopping_watches_a_capped_seeded_validation_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from autopilot.candidates import mlp_train
+
+    monkeypatch.setattr(mlp_train, "EVAL_MAX_ROWS", 100)
+    X, y = torch.arange(1000.0).reshape(250, 4), torch.arange(250)
+    a = mlp_train._capped((X, y), torch.Generator().manual_seed(0))
+    b = mlp_train._capped((X, y), torch.Generator().manual_seed(0))
+    assert len(a[1]) == 100 and torch.equal(a[1], b[1]) and torch.equal(a[0], X[a[1]])
+    small = (X[:50], y[:50])
+    assert mlp_train._capped(small, torch.Generator()) is small  # up to the cap: every row

@@ -42,6 +42,13 @@ class Candidate(BaseEstimator):
     def search_space(cls, profile: dict) -> dict[str, BaseDistribution]:
         raise NotImplementedError
 
+    @classmethod
+    def portfolio(cls, profile: dict) -> list[dict]:
+        """A few configurations known to be good on most data, tried (after the defaults) before the search takes
+        over, cheapest first. Each names the hyperparameters it sets; the rest keep their defaults, and all must lie
+        inside ``search_space`` (``portfolio_params`` checks)."""
+        return []
+
     def fit(self, X: object, y: np.ndarray, X_val: object = None, y_val: np.ndarray | None = None) -> Candidate:
         raise NotImplementedError
 
@@ -50,6 +57,29 @@ class Candidate(BaseEstimator):
 
     def predict_proba(self, X: object) -> np.ndarray:
         raise NotImplementedError
+
+
+def portfolio_params(cls: type[Candidate], profile: dict) -> list[dict]:
+    """The candidate's portfolio with every search-space hyperparameter set (its default where an entry is silent),
+    so Optuna is told complete points of the space; a value outside the space is a bug and raises ValueError."""
+    space, defaults = cls.search_space(profile), cls().get_params()
+    out = []
+    for entry in cls.portfolio(profile):
+        if set(entry) - set(space):
+            raise ValueError(f"{cls.key} portfolio sets {sorted(set(entry) - set(space))}, not in its search space")
+        params = {name: entry.get(name, defaults[name]) for name in space}
+        for name, value in params.items():
+            if not _inside(space[name], value):
+                raise ValueError(f"{cls.key} portfolio: {name}={value!r} is outside {space[name]}")
+        out.append(params)
+    return out
+
+
+def _inside(dist: BaseDistribution, value: object) -> bool:
+    try:
+        return bool(dist._contains(dist.to_internal_repr(value)))
+    except (TypeError, ValueError):
+        return False
 
 
 REGISTRY: dict[str, type[Candidate]] = {}

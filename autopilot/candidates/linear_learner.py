@@ -73,6 +73,22 @@ class LinearLearnerCandidate(Candidate):
             "balance_multiclass_weights": CategoricalDistribution([False, True]),
         }
 
+    @classmethod
+    def portfolio(cls, profile: dict) -> list[dict]:
+        """Fixed settings inside the search space (the defaults draw them per model instead): a moderate learning
+        rate with light weight decay; a fast one, strongly decayed, with unweighted classes."""
+        return [
+            {"learning_rate": 0.01, "l1": 1e-7, "wd": 1e-4, "mini_batch_size": 500},
+            {
+                "learning_rate": 0.1,
+                "l1": 1e-7,
+                "wd": 1e-2,
+                "mini_batch_size": 1000,
+                "positive_example_weight_mult": 1.0,
+                "balance_multiclass_weights": True,
+            },
+        ]
+
     def model_settings(self) -> dict[str, np.ndarray]:
         """Each model's learning rate, L1 and weight decay: the given value, or (auto) a seeded draw per model."""
         rng = np.random.default_rng(self.seed)

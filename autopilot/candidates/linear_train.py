@@ -16,7 +16,15 @@ import torch
 import torch.nn.functional as F
 
 from autopilot.candidates.shared import class_weights, proba_from_raw
-from autopilot.candidates.torch_common import column_scale, dense32, n_outputs, score, setup
+from autopilot.candidates.torch_common import (
+    column_scale,
+    dense32,
+    limit_threads,
+    n_outputs,
+    score,
+    setup,
+    train_threads,
+)
 from autopilot.metrics import BINARY, MULTICLASS, REGRESSION
 
 if TYPE_CHECKING:
@@ -57,8 +65,10 @@ def fit(model: LinearLearnerCandidate, X: object, y: np.ndarray, X_val: object, 
         val, y_val = train, y
     else:
         val = _Batch(_standardise(model, dense32(X_val)), _target(model, y_val), cw, device, pt == REGRESSION)
-    W, b = _train(model, train, val, device, generator)
-    model.validation_scores_ = _scores(model, W, b, val, y_val)
+    batch = min(model.mini_batch_size, math.ceil(len(y) / MIN_STEPS_PER_EPOCH))
+    with limit_threads(train_threads(model.num_models * batch * Xd.shape[1])):
+        W, b = _train(model, train, val, device, generator)
+        model.validation_scores_ = _scores(model, W, b, val, y_val)
     best = int(np.argmax(model.validation_scores_))
     model.model_index_ = best
     model.coef_ = W[best].double().cpu().numpy()

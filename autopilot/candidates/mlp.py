@@ -13,8 +13,11 @@ from autopilot.metrics import BINARY, MULTICLASS, REGRESSION
 @register
 class MLPCandidate(Candidate):
     """Numeric columns standardised, each categorical column through its own embedding, then ``num_layers`` blocks
-    of linear → batch norm → SiLU → dropout. AdamW with a one-epoch warm-up and cosine decay; early stopping on
-    validation loss keeps the best epoch's weights. Regression targets are standardised while training.
+    of linear → batch norm → SiLU → dropout. AdamW with a one-epoch warm-up and cosine decay over ``max_epochs``;
+    early stopping on validation loss (a seeded sample of at most 10,000 rows) keeps the best epoch's weights, after
+    ``patience`` epochs without improvement on small data and fewer (about 50 steps, at least 3 epochs) on large
+    data. ``max_seconds`` (set by the trial runner when a time limit is near) starts no epoch that would end past
+    it. Regression targets are standardised while training.
 
     The preprocessor hands categorical columns over as integer codes in the last columns (``categorical_encoding``),
     and ``fit`` is told how many codes each has.
@@ -36,9 +39,10 @@ class MLPCandidate(Candidate):
         learning_rate: float = 2e-3,
         weight_decay: float = 1e-4,
         batch_size: int = 512,
-        max_epochs: int = 100,
+        max_epochs: int = 50,
         patience: int = 8,
         class_weight: str | None = None,
+        max_seconds: float | None = None,
         seed: int = 0,
         device: str = "auto",
     ) -> None:
@@ -53,6 +57,7 @@ class MLPCandidate(Candidate):
         self.max_epochs = max_epochs
         self.patience = patience
         self.class_weight = class_weight
+        self.max_seconds = max_seconds
         self.seed = seed
         self.device = device
 
@@ -67,6 +72,15 @@ class MLPCandidate(Candidate):
             "weight_decay": FloatDistribution(1e-6, 1e-1, log=True),
             "batch_size": CategoricalDistribution([128, 256, 512, 1024, 2048]),
         }
+
+    @classmethod
+    def portfolio(cls, profile: dict) -> list[dict]:
+        """Small and quick (two layers of 128); wide and strongly regularised (two layers of 512, dropout 0.3, weight
+        decay 1e-2); after the defaults (three layers of 256)."""
+        return [
+            {"num_layers": 2, "layer_width": 128, "dropout": 0.1, "learning_rate": 3e-3, "weight_decay": 1e-5},
+            {"num_layers": 2, "layer_width": 512, "dropout": 0.3, "learning_rate": 1e-3, "weight_decay": 1e-2},
+        ]
 
     def fit(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,9 +16,11 @@ from autopilot.candidates.shared import class_weights
 from autopilot.candidates.torch_common import (
     column_scale,
     dense32,
+    limit_threads,
     n_outputs,
     predict_batched,
     setup,
+    train_threads,
 )
 from autopilot.device import cuda_available
 from autopilot.metrics import MULTICLASS, REGRESSION
@@ -26,6 +29,8 @@ if TYPE_CHECKING:
     from autopilot.candidates.mlp import MLPCandidate
 
 EVAL_BATCH = 65_536
+EVAL_MAX_ROWS = 10_000  # early stopping watches a seeded sample of at most this many validation rows
+PATIENCE_STEPS = 50  # early stopping waits about this many optimiser steps, in whole epochs (3 to model.patience)
 
 
 class TabularNet(nn.Module):
@@ -70,7 +75,10 @@ def fit(model: MLPCandidate, X: object, y: np.ndarray, X_val: object, y_val: np.
     loss_fn = _loss(model, y, device)
     train = (_tensor(model, Xd, device), _target(model, y, device))
     val = train if X_val is None else (_tensor(model, dense32(X_val), device), _target(model, y_val, device))
-    model.epochs_trained_, model.best_epoch_ = _train(model, net, loss_fn, train, val, device, generator)
+    val = _capped(val, generator)
+    model.stopped_by_time_ = False
+    with limit_threads(train_threads(min(model.batch_size, len(y)) * model.layer_width)):
+        model.epochs_trained_, model.best_epoch_ = _train(model, net, loss_fn, train, val, device, generator)
     model.network_ = net.cpu().eval()
     return model
 
@@ -79,6 +87,15 @@ def _numeric_scale(X: np.ndarray, n_numeric: int) -> tuple[np.ndarray, np.ndarra
     mean, std = column_scale(X[:, :n_numeric])
     codes = X.shape[1] - n_numeric  # code columns pass through unchanged
     return np.concatenate([mean, np.zeros(codes, np.float32)]), np.concatenate([std, np.ones(codes, np.float32)])
+
+
+def _capped(data: tuple, generator: torch.Generator) -> tuple:
+    """At most ``EVAL_MAX_ROWS`` validation rows (a seeded sample) for the per-epoch early-stopping check."""
+    X, y = data
+    if len(y) <= EVAL_MAX_ROWS:
+        return data
+    keep = torch.randperm(len(y), generator=generator)[:EVAL_MAX_ROWS].sort().values.to(X.device)
+    return X[keep], y[keep]
 
 
 def _tensor(model: MLPCandidate, X: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -116,12 +133,16 @@ class _WeightedBCE(nn.Module):
 
 
 def _train(model, net, loss_fn, train, val, device, generator) -> tuple[int, int]:
-    """Mini-batch AdamW with warm-up and cosine decay; returns (epochs run, best epoch) and leaves the best weights."""
+    """Mini-batch AdamW with warm-up and cosine decay; returns (epochs run, best epoch) and leaves the best weights.
+
+    With ``model.max_seconds``, no epoch starts that would end past it if it took as long as the mean one so far."""
     X, y = train
     n = len(y)
     batch = max(2, min(model.batch_size, n))
     steps_per_epoch = max(1, n // batch)  # the last partial batch is dropped: batch norm needs 2+ rows
-    optimizer = torch.optim.AdamW(net.parameters(), lr=model.learning_rate, weight_decay=model.weight_decay)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=model.learning_rate, weight_decay=model.weight_decay, fused=True)
+    patience = patience_epochs(steps_per_epoch, model.patience)
+    started = time.monotonic()
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_cosine(steps_per_epoch, model.max_epochs))
     best_loss, best_state, best_epoch, epoch = math.inf, copy.deepcopy(net.state_dict()), 0, 0
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
@@ -139,10 +160,28 @@ def _train(model, net, loss_fn, train, val, device, generator) -> tuple[int, int
         val_loss = _evaluate(net, loss_fn, val, autocast)
         if best_epoch == 0 or val_loss < best_loss - 1e-6 * abs(best_loss):
             best_loss, best_state, best_epoch = val_loss, copy.deepcopy(net.state_dict()), epoch
-        elif epoch - best_epoch >= model.patience:
+        elif epoch - best_epoch >= patience:
+            break
+        if _out_of_time(model, started, epoch):
+            model.stopped_by_time_ = True
             break
     net.load_state_dict(best_state)
     return epoch, best_epoch
+
+
+def patience_epochs(steps_per_epoch: int, most: int) -> int:
+    """Epochs without improvement before stopping: about ``PATIENCE_STEPS`` steps, at least 3 epochs and at most
+    ``most``. Small data (a few steps per epoch) waits the full ``most``; large data, whose epochs are long and whose
+    validation loss is steady, stops after 3."""
+    return max(min(3, most), min(most, math.ceil(PATIENCE_STEPS / steps_per_epoch)))
+
+
+def _out_of_time(model: MLPCandidate, started: float, epochs: int) -> bool:
+    """Whether another epoch, as long as the mean one so far, would end past ``model.max_seconds``."""
+    if model.max_seconds is None:
+        return False
+    elapsed = time.monotonic() - started
+    return elapsed + elapsed / epochs > model.max_seconds
 
 
 def _warmup_cosine(steps_per_epoch: int, epochs: int):

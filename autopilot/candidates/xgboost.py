@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import xgboost as xgb
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
@@ -17,6 +19,7 @@ OBJECTIVES = {
     MULTICLASS: ("multi:softprob", "mlogloss"),
     REGRESSION: ("reg:squarederror", "rmse"),
 }
+CELLS_PER_THREAD = 1 << 20  # n_jobs=None: one thread per this many training cells (rows x features), up to the cores
 
 
 @register
@@ -87,7 +90,35 @@ class XGBoostCandidate(Candidate):
             "class_weight": CategoricalDistribution([None, "balanced"]),
         }
 
-    def _params(self, n_classes: int, y: np.ndarray) -> dict:
+    @classmethod
+    def portfolio(cls, profile: dict) -> list[dict]:
+        """Shallow and fast; deeper with row and column sampling; strongly regularised (after the defaults: depth 6,
+        eta 0.1). Early stopping trims ``num_round`` on every one."""
+        return [
+            {"max_depth": 3, "eta": 0.1, "num_round": 500, "alpha": 1e-3},
+            {
+                "max_depth": 8,
+                "eta": 0.05,
+                "num_round": 2000,
+                "min_child_weight": 2.0,
+                "subsample": 0.8,
+                "colsample_bytree": 0.7,
+                "alpha": 1e-3,
+            },
+            {
+                "max_depth": 4,
+                "eta": 0.03,
+                "num_round": 2000,
+                "min_child_weight": 10.0,
+                "subsample": 0.7,
+                "colsample_bytree": 0.7,
+                "alpha": 1.0,
+                "lambda_": 10.0,
+                "gamma": 1.0,
+            },
+        ]
+
+    def _params(self, n_classes: int, y: np.ndarray, cells: int = 0) -> dict:
         objective, eval_metric = OBJECTIVES[self.problem_type]
         params = {
             "objective": objective,
@@ -103,7 +134,7 @@ class XGBoostCandidate(Candidate):
             "lambda": self.lambda_,
             "gamma": self.gamma,
             "seed": self.seed,
-            "nthread": self.n_jobs or 0,
+            "nthread": self.n_jobs or auto_threads(cells),
             "verbosity": 0,
         }
         if self.problem_type == MULTICLASS:
@@ -120,7 +151,7 @@ class XGBoostCandidate(Candidate):
         train = xgb.DMatrix(X, label=y, weight=self._row_weights(y))
         evals = [(xgb.DMatrix(X_val, label=y_val), "validation")] if X_val is not None else []
         self.booster_ = xgb.train(
-            self._params(self.n_classes_, y),
+            self._params(self.n_classes_, y, train.num_row() * train.num_col()),
             train,
             num_boost_round=self.num_round,
             evals=evals,
@@ -158,3 +189,10 @@ class XGBoostCandidate(Candidate):
         if self.problem_type == REGRESSION:
             return self._raw(X)
         return self.predict_proba(X).argmax(axis=1)
+
+
+def auto_threads(cells: int) -> int:
+    """Threads for a training matrix of ``cells`` values: one per ``CELLS_PER_THREAD``, at least one, at most the
+    cores. Small data trains on one: a second gains nothing there, and on 2 cores kept busy by another process an
+    XGBoost trial on 569 rows took 7 to 115 s with 2 threads and 0.7 s with one (measured)."""
+    return max(1, min(os.cpu_count() or 1, cells // CELLS_PER_THREAD))

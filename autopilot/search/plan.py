@@ -60,7 +60,10 @@ def make_strategy(
     seed: int,
     job_dir: Path,
     finished: dict[str, TrialResult],
+    deadline: float | None = None,
 ) -> Strategy:
+    """The strategy ``kind``, resuming from ``finished`` trials and the journal; ``deadline`` (a ``time.monotonic()``
+    value) makes it cost-aware (``autopilot.search.cost``)."""
     if kind == "defaults":
         return DefaultsStrategy(candidates, seed, done=set(finished))
     cls = SuccessiveHalvingStrategy if kind == "multi-fidelity" else OptunaStrategy
@@ -73,4 +76,5 @@ def make_strategy(
         sampler="random" if kind == "random" else "bayesian",
         journal=job_dir / JOURNAL,
         finished=finished,
+        deadline=deadline,
     )

@@ -21,8 +21,10 @@ from autopilot.metrics import score_all
 from autopilot.pipeline import AutopilotPipeline
 from autopilot.preprocess import build_preprocessor
 from autopilot.problem import Problem
+from autopilot.search.cost import FitClock, trial_end
 from autopilot.search.cv import cross_validate
 from autopilot.search.spec import FAILED, SUCCEEDED, TrialResult, TrialSpec
+from autopilot.search.threshold import choose_threshold, labels, tunes_threshold
 
 MODEL_FILE = "pipeline.joblib"
 MIN_BUDGET_ROWS = 50  # a trial on a small budget still trains on at least this many rows (or all of them)
@@ -39,6 +41,8 @@ class TrialData:
     profile: dict
     device: str = "cpu"
     cv_folds: int = 0  # over 1: candidates are ranked by k-fold cross-validation over train + validation
+    deadline: float | None = None  # time.time() at which the search is stopped (the job's time limit)
+    trial_time_limit: float | None = None  # seconds
 
 
 @lru_cache(maxsize=4)
@@ -124,13 +128,20 @@ def fit_and_score(
     spec: TrialSpec, data: TrialData, train: pd.DataFrame, validation: pd.DataFrame
 ) -> tuple[dict, AutopilotPipeline]:
     """Fit on train (early stopping on validation) and score on validation; with ``cv_folds``, the scores that rank
-    the trial are the cross-validation means over train + validation, and the holdout's are kept as holdout_*."""
+    the trial are the cross-validation means over train + validation, and the holdout's are kept as holdout_*.
+    Binary objectives that count labels tune the pipeline's decision threshold (``autopilot.search.threshold``)."""
     problem = Problem.from_dict(data.problem)
     if spec.budget < 1:  # multi-fidelity: a seeded share of the training rows; validation stays whole
         train = budget_rows(train, problem, spec.budget, spec.seed)
+    fits = 1 + (data.cv_folds if data.cv_folds > 1 else 0)
+    clock = FitClock(trial_end(time.time(), data.deadline, data.trial_time_limit), fits)
+    models: list[Candidate] = []
 
     def make_pipeline() -> AutopilotPipeline:
         model = make_model(spec, problem, data.device)
+        if "max_seconds" in model.get_params():  # a model that can stop early on its own gets its share of time
+            model.set_params(max_seconds=clock.share())
+        models.append(model)
         encoding = model.categorical_encoding
         return AutopilotPipeline(
             build_preprocessor(data.profile, problem.target, categorical_encoding=encoding), model, problem
@@ -140,11 +151,40 @@ def fit_and_score(
     start = time.perf_counter()
     codes, proba = pipeline.predict_encoded(validation)
     predict_seconds = time.perf_counter() - start
-    metrics = score_all(problem.problem_type, pipeline.encode_target(validation[problem.target]), codes, proba)
+    cv = None
     if data.cv_folds > 1:
         rows = pd.concat([train, validation], ignore_index=True)
-        holdout = {f"holdout_{k}": v for k, v in metrics.items()}
-        metrics = {**cross_validate(make_pipeline, rows, problem, data.cv_folds, spec.seed), **holdout}
+        cv = cross_validate(make_pipeline, rows, problem, data.cv_folds, spec.seed)
+    metrics = _scores(pipeline, validation, codes, proba, cv)
     if not np.isfinite(metrics[problem.metric]):
         raise ValueError(f"the objective {problem.metric} is not finite on validation")
-    return {**metrics, "predict_seconds": predict_seconds}, pipeline
+    capped = sum(bool(getattr(m, "stopped_by_time_", False)) for m in models)
+    return {**metrics, **({"time_capped_fits": capped} if capped else {}), "predict_seconds": predict_seconds}, pipeline
+
+
+THRESHOLD_SOURCES = {
+    True: "out-of-fold probabilities of the cross-validation; each fold was scored with one from the other folds",
+    False: "validation rows, which also score this trial (slightly optimistic)",
+}
+
+
+def _scores(
+    pipeline: AutopilotPipeline, validation: pd.DataFrame, codes: np.ndarray, proba: np.ndarray | None, cv: dict | None
+) -> dict:
+    """The trial's metrics: the cross-validation's (if any) with the validation's as holdout_*, else the
+    validation's. Where the objective tunes a decision threshold, the pipeline's is set first: chosen on the
+    cross-validation's out-of-fold probabilities, or on the validation rows (which then also score it)."""
+    problem = pipeline.problem
+    y = pipeline.encode_target(validation[problem.target])
+    tuned = tunes_threshold(problem.problem_type, problem.metric)
+    if tuned:
+        chosen = cv.pop("threshold") if cv is not None else choose_threshold(y, proba[:, 1], problem.metric)
+        pipeline.threshold = chosen
+        codes = labels(proba, chosen)
+    metrics = score_all(problem.problem_type, y, codes, proba)
+    if cv is not None:  # holdout_*: with a threshold, these rows were among the out-of-fold rows that chose it
+        metrics = {**cv, **{f"holdout_{k}": v for k, v in metrics.items()}}
+    if tuned:
+        threshold = 0.5 if pipeline.threshold is None else pipeline.threshold
+        metrics.update(threshold=threshold, threshold_chosen_on=THRESHOLD_SOURCES[cv is not None])
+    return metrics

@@ -77,7 +77,8 @@ def test_job_time_limit_stops_the_search_and_keeps_a_best_model(tmp_path: Path) 
     assert (board["status"] == "succeeded").sum() >= 1 and len(board) < 1000
     assert (job.path / "best" / "pipeline.joblib").is_file() and job.info["status"] == "completed"
     killed = board[board["status"] == "failed"]
-    assert killed["error"].str.contains("time limit").all()  # only trials cut off at the deadline fail
+    # only trials cut off at the deadline fail (the cost-aware search may start none that would be)
+    assert killed["error"].astype(str).str.contains("time limit").all()
 
 
 def test_interrupted_job_resumes_without_repeating_a_finished_trial(

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from autopilot.candidates import REGISTRY
+from autopilot.candidates.base import portfolio_params
 from autopilot.errors import ConfigError
 from autopilot.metrics import get_metric
 from autopilot.search.halving import BUDGETS, SuccessiveHalvingStrategy
-from autopilot.search.optuna_strategy import OptunaStrategy
+from autopilot.search.optuna_strategy import OptunaStrategy, fixed_params
 from autopilot.search.plan import choose_strategy
 from autopilot.search.spec import FAILED, SUCCEEDED, TrialResult, TrialSpec
 
@@ -99,6 +100,45 @@ def test_resume_when_a_default_finished_after_the_kill(tmp_path: Path) -> None:
     finished = {spec.id: _result(spec, 0.5)}
     again = OptunaStrategy(CANDIDATES, {}, ACCURACY, max_trials=5, seed=0, journal=tmp_path / "j", finished=finished)
     assert again.ask().id == "002-mlp"
+
+
+def _portfolio_in_order() -> list[tuple[str, dict]]:
+    """Every candidate's portfolio, first configurations first (candidate order within a rank)."""
+    portfolio = {key: portfolio_params(REGISTRY[key], {}) for key in CANDIDATES}
+    return [(key, portfolio[key][rank]) for rank in range(4) for key in CANDIDATES if rank < len(portfolio[key])]
+
+
+def test_portfolio_runs_after_the_defaults_and_the_search_learns_from_it(tmp_path: Path) -> None:
+    strategy = OptunaStrategy(CANDIDATES, {}, ACCURACY, max_trials=14, seed=0, journal=tmp_path / "j")
+    specs = []
+    while (spec := strategy.ask()) is not None:
+        specs.append(spec)
+        strategy.tell(_result(spec, _score(spec)))
+    portfolio = _portfolio_in_order()
+    assert len(portfolio) == 7
+    assert [(s.candidate, s.params) for s in specs[3:10]] == portfolio
+    told = strategy.study.get_trials()
+    assert [t.params for t in told[:7]] == [fixed_params(key, params) for key, params in portfolio]
+    assert all(t.state.name == "COMPLETE" for t in told)  # TPE's history starts with the portfolio
+    assert all((s.candidate, s.params) not in portfolio for s in specs[10:])
+
+
+def test_resume_never_repeats_a_finished_portfolio_trial(tmp_path: Path) -> None:
+    journal = tmp_path / "j"
+    first = OptunaStrategy(CANDIDATES, {}, ACCURACY, max_trials=14, seed=0, journal=journal)
+    asked = [first.ask() for _ in range(7)]  # the defaults and four portfolio trials
+    finished = {spec.id: _result(spec, _score(spec)) for spec in asked[:5]}  # 006 and 007 were running
+    for spec in asked[:5]:
+        first.tell(finished[spec.id])
+    again = OptunaStrategy(CANDIDATES, {}, ACCURACY, max_trials=14, seed=0, journal=journal, finished=finished)
+    rest = []
+    while (spec := again.ask()) is not None:
+        rest.append(spec)
+        again.tell(_result(spec, _score(spec)))
+    assert rest[:2] == asked[5:7]  # the unfinished ones again, with the same spec
+    runs = [(s.candidate, s.params) for s in asked[:5] + rest]
+    assert len(runs) == 14 and all(runs.count(entry) == 1 for entry in _portfolio_in_order())
+    assert [t.params for t in again.study.get_trials()[:7]] == [fixed_params(k, p) for k, p in _portfolio_in_order()]
 
 
 def test_successive_halving_promotes_the_best_and_stops_the_rest(tmp_path: Path) -> None:
