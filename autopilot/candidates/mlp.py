@@ -39,7 +39,7 @@ class MLPCandidate(Candidate):
         learning_rate: float = 2e-3,
         weight_decay: float = 1e-4,
         batch_size: int = 512,
-        max_epochs: int = 50,
+        max_epochs: int = 100,
         patience: int = 8,
         class_weight: str | None = None,
         max_seconds: float | None = None,
