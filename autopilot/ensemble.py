@@ -159,7 +159,7 @@ def run_ensembling(data: TrialData, run: EnsembleRun) -> list[str]:
         callbacks=[ProgressCallback(run.progress_file)] if run.progress_file else None,
     )
     results = _score_models(predictor, problem, coercer, validation if not bagging else every_row, data, run)
-    if not run.plan.refit or bagging:
+    if bagging:
         return []
     rows = (len(train), len(every_row))
     return _refit_best(predictor, results, problem, coercer, data, run.refit_until, rows)

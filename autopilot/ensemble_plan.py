@@ -7,8 +7,8 @@ half the search budget is taken (the estimate is rough, and every family should 
 
 1. 5-fold bagging with one stack level (about 8 passes);
 2. 5-fold bagging, no stack (about 4 passes);
-3. a holdout, the best model then refit on every row (about 1.5 passes);
-4. otherwise a holdout too, and the refit only if the fit leaves time for it.
+3. a holdout, with time kept to refit the best model on every row (about 1.5 passes);
+4. otherwise a holdout with no time kept back: the search gets it all, and the best is refit only if time is left.
 
 >>> plan_ensembling(rows=344, columns=7, classes=3, search_seconds=40, cores=2).scheme
 'bagging'
@@ -41,7 +41,7 @@ class EnsemblePlan:
     scheme: str  # "holdout" or "bagging"
     folds: int  # 0 for the holdout
     stack_levels: int
-    refit: bool  # holdout only: the best model is retrained on every labelled row after it is scored
+    refit: bool  # holdout only: time is kept to retrain the best model on every labelled row after it is scored
     families: list[str]
     pass_seconds: float  # the estimate of one holdout pass over the families
     reasons: list[str] = field(default_factory=list)
@@ -54,7 +54,7 @@ class EnsemblePlan:
             stack = f", {self.stack_levels} stack level" if self.stack_levels else ", no stack"
             how = f"{self.folds}-fold bagging over every labelled row{stack}; scored out-of-fold"
         else:
-            refit = ", then the best refit on every labelled row" if self.refit else ""
+            refit = ", then the best refit on every labelled row" + ("" if self.refit else " if time is left")
             how = f"one holdout (the validation rows){refit}"
         return f"{how}; families: {', '.join(self.families)}"
 
@@ -101,5 +101,5 @@ def plan_ensembling(
             reason = f"estimated {scheme[4]:.0f} s fits {search_seconds:.0f} s of search ({size})"
             return EnsemblePlan(*scheme[:4], families, round(one_pass, 2), [reason])
     reason = f"even one pass and a refit (~{1.5 * one_pass:.0f} s) may not fit {search_seconds:.0f} s ({size})"
-    refit = "the best is refit on every row only if the time left allows it"
-    return EnsemblePlan("holdout", 0, 0, True, families, round(one_pass, 2), [reason, refit])
+    refit = "no time kept for a refit: the best is refit on every row only if time is left"
+    return EnsemblePlan("holdout", 0, 0, False, families, round(one_pass, 2), [reason, refit])

@@ -22,6 +22,7 @@ from autopilot.errors import PredictionError
 EXPLAIN_ROWS = 1000
 BACKGROUND_ROWS = 50
 MIN_ROWS, MIN_BACKGROUND = 10, 10  # the least a budgeted explanation shrinks to
+CALL_ROWS = 100_000  # rows handed to the model in one call while explaining (memory: this x columns values)
 SEED = 0
 
 
@@ -74,18 +75,26 @@ def _fit_to_budget(pipeline: object, rows: pd.DataFrame, background: pd.DataFram
     """Rows and background size whose estimated cost fits ``seconds``: permutation SHAP calls the model 2 x columns
     times on rows x background rows, and one call's cost is measured as a fixed part plus a per-row part."""
     a, b = _call_cost(pipeline, background)
-    calls = 2 * len(pipeline.required_columns)
+    steps = 2 * len(pipeline.required_columns)
     full = min(BACKGROUND_ROWS, len(background))
     for size in (full, min(full, 20), min(full, MIN_BACKGROUND)):
-        n = int((seconds / calls - a) / (b * size))
-        if n >= min(len(rows), 2 * MIN_ROWS):
+        n = len(rows)
+        while n > min(len(rows), 2 * MIN_ROWS) and _estimate(a, b, n, size, steps) > seconds:
+            n = int(n * 0.8)
+        if _estimate(a, b, n, size, steps) <= seconds:
             break
     n = max(min(n, len(rows)), min(MIN_ROWS, len(rows)))
     if n == len(rows) and size == full:
         return n, size, ""
-    estimate = calls * (a + b * n * size)
+    estimate = _estimate(a, b, n, size, steps)
     note = f"explained {n} of {len(rows)} rows against {size} background rows to fit {seconds:.1f} s"
     return n, size, note + (f" (estimated {estimate:.1f} s: over)" if estimate > seconds else "")
+
+
+def _estimate(fixed: float, per_row: float, rows: int, background: int, steps: int) -> float:
+    """Seconds of a permutation explanation: its model calls' fixed part and every row they predict."""
+    calls = -(-steps // steps_per_call(rows, background))
+    return calls * fixed + per_row * rows * background * steps
 
 
 def _call_cost(pipeline: object, background: pd.DataFrame) -> tuple[float, float]:
@@ -157,26 +166,36 @@ def _permutation(pipeline: object, rows: pd.DataFrame, background: pd.DataFrame,
 def permutation_shap(
     f: object, X: np.ndarray, background: np.ndarray, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Shapley values by permutation sampling, as shap's PermutationExplainer computes them, but batched across rows
-    so the model is called 2 x features times instead of once per row: each row's features are switched from the
-    background to the row's values in a random order and then in the reverse order, and each feature gets the average
-    change in the mean output. Every pass runs from the background's mean output to the row's output, so a row's
-    attributions add up to exactly that difference. Returns values (rows x features x outputs) and the base value."""
+    """Shapley values by permutation sampling, as shap's PermutationExplainer computes them, but batched: each row's
+    features are switched from the background to the row's values in a random order and then in the reverse order,
+    and each feature gets the average change in the mean output. The 2 x features steps are evaluated together, as
+    many per model call as ``CALL_ROWS`` allows, so a model with a large fixed cost per call (an ensemble of bagged
+    models) pays it a few times rather than 2 x features times. Every pass runs from the background's mean output to
+    the row's output, so a row's attributions add up to exactly that difference. Returns values (rows x features x
+    outputs) and the base value."""
     n, m = X.shape
     base = f(background).mean(axis=0)
     order = np.argsort(rng.random((n, m)), axis=1)
     values = np.zeros((n, m, base.shape[0]))
-    rows = np.arange(n)
+    rows, per_call = np.arange(n), steps_per_call(n, len(background))
     for sequence in (order, order[:, ::-1]):
         current = np.repeat(background[None, :, :], n, axis=0)  # rows x background x features
         before = np.broadcast_to(base, (n, base.shape[0]))
-        for step in range(m):
-            features = sequence[:, step]
-            current[rows, :, features] = X[rows, features][:, None]
-            after = f(current.reshape(-1, m)).reshape(n, len(background), -1).mean(axis=1)
-            values[rows, features] += (after - before) / 2
-            before = after
+        for first in range(0, m, per_call):
+            states = []
+            for step in range(first, min(first + per_call, m)):
+                current[rows, :, sequence[:, step]] = X[rows, sequence[:, step]][:, None]
+                states.append(current.reshape(-1, m).copy())
+            outputs = f(np.concatenate(states)).reshape(len(states), n, len(background), -1).mean(axis=2)
+            for i, after in enumerate(outputs):
+                values[rows, sequence[:, first + i]] += (after - before) / 2
+                before = after
     return values, base
+
+
+def steps_per_call(rows: int, background: int) -> int:
+    """Permutation steps evaluated in one model call: as many as fit in ``CALL_ROWS`` rows (at least one)."""
+    return max(1, CALL_ROWS // max(rows * background, 1))
 
 
 def _codes(uniques: pd.Index, values: pd.Series) -> np.ndarray:

@@ -197,7 +197,7 @@ def plan_budget(prepared: Prepared, config: JobConfig, budget: JobBudget, report
     gpus = _gpu_count() if resolve_device(config.device) == "cuda" else 0
     plan = plan_ensembling(rows, columns, classes, stages.get("search"), cores, prepared.candidates, gpus)
     if not plan.refit:
-        stages = budget.plan_stages(refit=False)  # the refit's share goes back to the search
+        stages = budget.plan_stages(refit=False)  # no share kept for a refit: the search gets it
     prepared.plan = plan
     reporter.plan(f"Plan: {plan.describe()} ({'; '.join(plan.reasons)})")
     if stages:

@@ -71,7 +71,9 @@ def test_the_plan_bags_small_data_and_holds_out_on_a_tight_budget() -> None:
     assert (small.scheme, small.folds, small.refit) == ("bagging", 5, False)
     assert plan_ensembling(rows=344, columns=7, classes=3, search_seconds=600, cores=2).stack_levels == 1
     tight = plan_ensembling(rows=50_000, columns=50, classes=2, search_seconds=45, cores=2)
-    assert (tight.scheme, tight.folds, tight.stack_levels, tight.refit) == ("holdout", 0, 0, True)
+    assert (tight.scheme, tight.folds, tight.stack_levels, tight.refit) == ("holdout", 0, 0, False)  # no reserve
+    medium = plan_ensembling(rows=5_000, columns=8, classes=2, search_seconds=45, cores=2)
+    assert (medium.scheme, medium.refit) == ("holdout", True)
     assert tight.reasons and "50,000 rows" in tight.reasons[0]
     more_cores = plan_ensembling(rows=50_000, columns=50, classes=2, search_seconds=45, cores=64)
     assert more_cores.pass_seconds < tight.pass_seconds
