@@ -19,10 +19,6 @@ from concurrent.futures import Executor, Future
 from autopilot.errors import JobError
 
 PRELOAD = ["autopilot.search.runner", "autopilot.candidates.linear_train", "autopilot.candidates.mlp_train"]
-# OpenMP threads that spin while waiting (libgomp's default) collapse when the cores are busy with anything else:
-# LightGBM took 25-112 s instead of 0.8 s for 300 rounds on 16,000 rows with 2 threads on 2 loaded cores. Trials
-# wait passively unless the user set a policy; it is read when each OpenMP runtime loads, so before the server starts.
-THREAD_ENV = {"OMP_WAIT_POLICY": "PASSIVE"}
 
 
 class TrialFailed(JobError):
@@ -42,8 +38,6 @@ class TrialProcessDied(JobError):
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    for name, value in THREAD_ENV.items():
-        os.environ.setdefault(name, value)  # inherited by the fork server and every trial it starts
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(PRELOAD)
