@@ -78,7 +78,7 @@ def _contributions(model: object, features: pd.DataFrame) -> tuple[np.ndarray, l
     kind = type(model).__name__
     if kind == "LGBModel":
         raw = model.model.predict(X, pred_contrib=True)
-        names = list(X.columns)
+        names = _names(model, X)
         classes = raw.shape[1] // (len(names) + 1)
         return (raw.reshape(len(X), classes, -1) if classes > 1 else raw), names
     if kind == "CatBoostModel":
@@ -86,7 +86,7 @@ def _contributions(model: object, features: pd.DataFrame) -> tuple[np.ndarray, l
 
         cats = [i for i, dtype in enumerate(X.dtypes) if isinstance(dtype, pd.CategoricalDtype) or dtype.kind == "O"]
         raw = model.model.get_feature_importance(Pool(X, cat_features=cats), type="ShapValues")
-        return raw, list(X.columns)
+        return raw, _names(model, X)
     import xgboost
 
     encoder = model._ohe_generator
@@ -96,6 +96,13 @@ def _contributions(model: object, features: pd.DataFrame) -> tuple[np.ndarray, l
     booster = model.model.get_booster()
     raw = booster.predict(xgboost.DMatrix(X), pred_contribs=True, strict_shape=True, iteration_range=rounds)
     return (raw if raw.shape[1] > 1 else raw[:, 0]), names
+
+
+def _names(model: object, X: pd.DataFrame) -> list[str]:
+    """AutoGluon's names of the model's input columns: its preprocessing may rename them for the library (LightGBM
+    replaces spaces), keeping their order."""
+    features = list(getattr(model, "features", None) or [])
+    return features if len(features) == X.shape[1] else list(X.columns)
 
 
 def _source(name: str, columns: list[str]) -> str | None:

@@ -173,3 +173,15 @@ def test_a_bagged_classifier_is_explained_model_agnostically(ensemble_job) -> No
     """Its probability is a mean of the folds' probabilities, which no sum of log-odds attributions equals."""
     summary = json.loads((ensemble_job.path / "explain" / "summary.json").read_text())
     assert summary["method"].startswith("permutation SHAP")
+
+
+def test_native_shap_maps_columns_the_library_renamed_back_by_position() -> None:
+    """LightGBM's preprocessing in AutoGluon writes 'mean radius' as 'mean_radius'; attributions must still reach
+    'mean radius' (breast cancer's best model fell back to permutation SHAP before)."""
+    from types import SimpleNamespace
+
+    from autopilot.explain_autogluon import _names, _source
+
+    model = SimpleNamespace(features=["mean radius", "when.year"])
+    names = _names(model, pd.DataFrame(columns=["mean_radius", "when_year"]))
+    assert [_source(n, ["mean radius", "when"]) for n in names] == ["mean radius", "when"]
