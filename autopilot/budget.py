@@ -48,8 +48,8 @@ def process_start() -> float:
 class JobBudget:
     """Seconds since the job started, what each stage may spend, and what was shrunk to fit."""
 
-    def __init__(self, limit: float | None, given: bool = True, started: float | None = None) -> None:
-        self.limit, self.given = limit, given
+    def __init__(self, limit: float | None, given: bool | None = None, started: float | None = None) -> None:
+        self.limit, self.given = limit, limit is not None if given is None else given
         self.started = _clock() if started is None else started
         self.planned: dict[str, float] = {}
         self.spent: dict[str, float] = {}

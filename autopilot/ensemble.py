@@ -86,6 +86,22 @@ AG_METRICS = {
 }
 
 
+MODEL_NAMES = {  # how AutoGluon names each family's models (the start of the name)
+    "lightgbm": "LightGBM",
+    "catboost": "CatBoost",
+    "xgboost": "XGBoost",
+    "randomforest": "RandomForest",
+    "extra-trees": "ExtraTrees",
+    "linear-learner": "LinearModel",
+    "nn-torch": "NeuralNetTorch",
+}
+
+
+def untrained_families(families: list[str], models: list[str]) -> list[str]:
+    """The families of which none of ``models`` (AutoGluon's model names) is one."""
+    return [f for f in families if not any(m.startswith(MODEL_NAMES[f]) for m in models)]
+
+
 def resolve_families(names: list[str] | None) -> list[str]:
     """Autopilot's algorithm names for ensembling mode (all when none are given)."""
     if not names:
@@ -245,7 +261,8 @@ def _refit_best(
     estimate = float(board.loc[members, "fit_time_marginal"].sum()) * rows[1] / rows[0]
     left = None if until is None else until - time.monotonic()
     if left is not None and estimate > left:
-        return [f"refit skipped: retraining {model} on every row would take ~{estimate:.0f} s, {left:.0f} s left"]
+        left_text = f"{left:.0f} s left" if left > 0.5 else "no time left"
+        return [f"refit skipped: retraining {model} on every row would take ~{estimate:.0f} s, {left_text}"]
     start = time.perf_counter()
     full = predictor.refit_full(model=model, set_best_to_refit_full=False)[model]
     pipeline = AutoGluonPipeline(problem, full, list(coercer.kinds), coercer)

@@ -87,7 +87,8 @@ def _fit_to_budget(pipeline: object, rows: pd.DataFrame, background: pd.DataFram
     if n == len(rows) and size == full:
         return n, size, ""
     estimate = _estimate(a, b, n, size, steps)
-    note = f"explained {n} of {len(rows)} rows against {size} background rows to fit {seconds:.1f} s"
+    share = f"its {seconds:.1f} s" if seconds >= 0.05 else "no time left"
+    note = f"explained {n} of {len(rows)} rows against {size} background rows to fit {share}"
     return n, size, note + (f" (estimated {estimate:.1f} s: over)" if estimate > seconds else "")
 
 

@@ -20,7 +20,7 @@ from autopilot.budget import JobBudget, default_time_limit
 from autopilot.candidates import resolve_algorithms
 from autopilot.data import SourceInfo, profile_table, read_table, split_train_validation, table_from_pandas
 from autopilot.device import check_device, resolve_device
-from autopilot.ensemble import AG_DIR, EnsembleRun, resolve_families, run_ensembling
+from autopilot.ensemble import AG_DIR, EnsembleRun, resolve_families, run_ensembling, untrained_families
 from autopilot.ensemble_plan import EnsemblePlan, plan_ensembling
 from autopilot.errors import NoSuccessfulTrialError
 from autopilot.io import atomic_path, write_json
@@ -124,7 +124,6 @@ def run_job(
     """Run a whole job (or resume an unfinished one) within its time limit, counted from ``started`` (a
     ``time.monotonic()`` value; default now), and return its folder."""
     budget = JobBudget(config.time_limit, started=started)
-    started = time.time()
     with budget.stage("load_and_profile"):
         prepared = prepare(data, config)
     reporter.detected(prepared.source, prepared.profile, prepared.problem)
@@ -154,7 +153,7 @@ def run_job(
     results = load_results(job_dir)  # the files are the record, resumed runs' trials included
     board = build_leaderboard(results, prepared.problem, _scored_by(prepared, config))
     write_leaderboard(job_dir, board)
-    job.update(finished=now(), seconds=round(time.time() - started, 3), budget=budget.to_dict())
+    job.update(finished=now(), seconds=round(budget.elapsed(), 3), budget=budget.to_dict())
     if not any(r.ok for r in results):
         write_json(job_dir / "job.json", {**job, "status": "failed"})
         if config.time_limit and all("time limit" in (r.error or "") for r in results):
@@ -174,7 +173,7 @@ def run_job(
             budget.shrink(note)
     for note in budget.shrunk:
         reporter.plan(f"  [shrunk to fit the time limit] {note}")
-    job.update(finished=now(), seconds=round(time.time() - started, 3), budget=budget.to_dict())
+    job.update(finished=now(), seconds=round(budget.elapsed(), 3), budget=budget.to_dict())
     write_json(job_dir / "job.json", {**job, "status": "completed", "best_trial": board.iloc[0]["trial"]})
     reporter.finished(job_dir, board, prepared.problem)
     return job_dir
@@ -188,7 +187,9 @@ def plan_budget(prepared: Prepared, config: JobConfig, budget: JobBudget, report
     rows = len(prepared.train_rows) + len(prepared.validation_rows)
     if prepared.mode == "ensembling" and budget.limit is None:
         budget.limit, budget.given = default_time_limit(rows, columns), False
-        reporter.plan(f"Time limit: {budget.limit:.0f} s, picked for {rows:,} rows x {columns} columns (--time-limit)")
+        reporter.plan(
+            f"Time limit: {budget.limit:.0f} s, picked for {rows:,} rows x {columns} columns (--time-limit sets it)"
+        )
     stages = budget.plan_stages(refit=prepared.mode == "ensembling")
     if prepared.mode != "ensembling":
         return
@@ -268,6 +269,9 @@ def _ensemble(
     elif error is not None:  # recorded like a failed trial, so the job says what happened
         spec = TrialSpec("001-autogluon", "autogluon", {}, 1.0, seed)
         results = [record_failure(spec, data, error, 0.0)]
+    missing = untrained_families(prepared.plan.families, [r.spec.params.get("model", "") for r in results if r.ok])
+    if missing:
+        budget.shrink(f"no model of {', '.join(missing)} finished within the search's time")
     for result in results:
         reporter.trial_finished(result)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import shlex
 import time
 from pathlib import Path
 
@@ -130,6 +131,7 @@ def _render(job_dir: Path, explanation: Explanation, insights: dict, images: dic
     job, profile, problem = (read_json(job_dir / f"{n}.json") for n in ("job", "profile", "problem"))
     board = pd.read_csv(job_dir / "leaderboard.csv")
     return env.get_template("report.html.j2").render(
+        folder=shlex.quote(str(job_dir)),  # as the job was given it, so the commands run from where it ran
         job=job,
         profile=profile,
         problem=problem,

@@ -135,7 +135,8 @@ def test_holdout_plan_refits_the_best_on_every_row(tmp_path: Path, monkeypatch: 
     scored = load_job(job.path)  # the scored model stays in its trial; the refit one predicts from best/
     rows = pd.read_csv(PENGUINS).drop(columns=["species"]).head(30)
     assert scored.predict(rows)["predicted_label"].isin(["Adelie", "Chinstrap", "Gentoo"]).all()
-    assert "every labelled row (344)" in (job.path / "report.html").read_text()
+    page = (job.path / "report.html").read_text()
+    assert "every labelled row (344)" in page and f"autopilot predict {job.path} new_rows.csv" in page
     summary = json.loads((job.path / "explain" / "summary.json").read_text())
     assert summary["method"] == "native tree SHAP of AutoGluon's tree models"  # one CatBoost, refit: exact
 
@@ -185,3 +186,11 @@ def test_native_shap_maps_columns_the_library_renamed_back_by_position() -> None
     model = SimpleNamespace(features=["mean radius", "when.year"])
     names = _names(model, pd.DataFrame(columns=["mean_radius", "when_year"]))
     assert [_source(n, ["mean radius", "when"]) for n in names] == ["mean radius", "when"]
+
+
+def test_families_that_trained_nothing_are_named() -> None:
+    from autopilot.ensemble import untrained_families
+
+    models = ["LightGBMXT_BAG_L1", "CatBoost_FULL", "WeightedEnsemble_L2"]
+    families = ["lightgbm", "catboost", "nn-torch", "extra-trees"]
+    assert untrained_families(families, models) == ["nn-torch", "extra-trees"]
