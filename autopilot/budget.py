@@ -101,7 +101,7 @@ class JobBudget:
         order = ["refit", *POST_SHARES]
         later = order[order.index(stage) + 1 :] if stage in order else []
         left = (self.remaining() or 0.0) - sum(self.planned.get(s, 0.0) for s in later)
-        return max(0.0, min(self.planned.get(stage, left), left) if stage in self.planned else left)
+        return max(0.0, min(self.planned.get(stage, left), left))
 
     def shrink(self, note: str) -> None:
         self.shrunk.append(note)

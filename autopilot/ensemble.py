@@ -139,8 +139,8 @@ class EnsembleRun:
 
 
 def run_ensembling(data: TrialData, run: EnsembleRun) -> list[str]:
-    """Fit AutoGluon as planned, write one scored trial per model it made, and refit the best on every labelled row
-    when the plan says so and the time allows; runs in a trial process. Returns notes on what was shrunk."""
+    """Fit AutoGluon as planned, write one scored trial per model it made, and (holdout scheme) refit the best on
+    every labelled row if the time left allows; runs in a trial process. Returns notes on what was shrunk."""
     from autogluon.tabular import TabularPredictor
 
     from autopilot.ensemble_progress import ProgressCallback

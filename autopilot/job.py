@@ -87,6 +87,15 @@ class Prepared:
     mode_reason: str = ""
     plan: EnsemblePlan | None = None  # ensembling mode's plan, made once the budget is known
 
+    @property
+    def labelled_rows(self) -> int:
+        return len(self.train_rows) + len(self.validation_rows)
+
+    @property
+    def bagged(self) -> bool:
+        """Ensembling's models are bagged over every labelled row (no holdout)."""
+        return self.plan is not None and self.plan.scheme == "bagging"
+
 
 def prepare(data: str | Path | pd.DataFrame, config: JobConfig) -> Prepared:
     """Load, profile, infer the problem, pick candidates and split; raises an AutopilotError on bad input."""
@@ -151,7 +160,7 @@ def run_job(
     with budget.stage("search"):
         _search(prepared, config, trial_data, finished, reporter, budget)
     results = load_results(job_dir)  # the files are the record, resumed runs' trials included
-    board = build_leaderboard(results, prepared.problem, _scored_by(prepared, config))
+    board = build_leaderboard(results, prepared.problem, _scored_by(prepared))
     write_leaderboard(job_dir, board)
     job.update(finished=now(), seconds=round(budget.elapsed(), 3), budget=budget.to_dict())
     if not any(r.ok for r in results):
@@ -162,9 +171,8 @@ def run_job(
             )
         first = results[0].error if results else "none ran"
         raise NoSuccessfulTrialError(f"every trial failed (first: {first}); see {job_dir}/trials/*/error.txt")
-    rows = len(prepared.train_rows) + len(prepared.validation_rows)
-    bagged = prepared.plan is not None and prepared.plan.scheme == "bagging"
-    write_best(job_dir, board, prepared.problem, prepared.profile, (len(prepared.train_rows), rows), bagged)
+    rows = (len(prepared.train_rows), prepared.labelled_rows)
+    write_best(job_dir, board, prepared.problem, prepared.profile, rows, prepared.bagged)
     with budget.stage("notebooks"):
         write_notebooks(job_dir)
     reporter.plan("Explaining the best model (SHAP) and writing report.html")
@@ -184,7 +192,7 @@ def plan_budget(prepared: Prepared, config: JobConfig, budget: JobBudget, report
     and make the ensembling plan for the search's share; say all of it on the terminal."""
     reporter.plan(f"Mode: {prepared.mode} ({prepared.mode_reason})")
     columns = len(feature_kinds(prepared.profile, prepared.problem.target))
-    rows = len(prepared.train_rows) + len(prepared.validation_rows)
+    rows = prepared.labelled_rows
     if prepared.mode == "ensembling" and budget.limit is None:
         budget.limit, budget.given = default_time_limit(rows, columns), False
         reporter.plan(
@@ -258,11 +266,10 @@ def _ensemble(
     run = EnsembleRun(prepared.plan, seed, gpus, fit_until, refit_until, str(progress))
     with TrialProcessExecutor(deadline=kill_at) as executor:
         future = executor.submit(run_ensembling, data, run)
-        error = _follow(future, progress, reporter)
-    if isinstance(error, list):
-        for note in error:
-            budget.shrink(note)
-        error = None
+        outcome = _follow(future, progress, reporter)
+    notes, error = (outcome, None) if isinstance(outcome, list) else ([], outcome)
+    for note in notes:
+        budget.shrink(note)
     results = load_results(prepared.job_dir)
     if error is not None and results:  # stopped after its models were scored, while refitting: keep them
         budget.shrink(f"the refit was stopped ({error}); best/ keeps the model trained on the train rows")
@@ -325,8 +332,7 @@ def _write_inputs(job_dir: Path, prepared: Prepared, config: JobConfig) -> Trial
 
 def _cv_folds(prepared: Prepared) -> int:
     """k-fold cross-validation in HPO with up to CV_MAX_ROWS rows, as Autopilot does; the holdout otherwise."""
-    rows = len(prepared.train_rows) + len(prepared.validation_rows)
-    return CV_FOLDS if prepared.strategy != "defaults" and rows <= CV_MAX_ROWS else 0
+    return CV_FOLDS if prepared.strategy != "defaults" and prepared.labelled_rows <= CV_MAX_ROWS else 0
 
 
 def _resolved(prepared: Prepared, config: JobConfig) -> dict:
@@ -339,7 +345,7 @@ def _resolved(prepared: Prepared, config: JobConfig) -> dict:
         "candidates": prepared.candidates,
         "seed": config.seed,
         "device": resolve_device(config.device),
-        "scored_by": _scored_by(prepared, config),
+        "scored_by": _scored_by(prepared),
         "ensemble_plan": prepared.plan.to_dict() if prepared.plan else None,
         "train_rows": len(prepared.train_rows),
         "validation_rows": len(prepared.validation_rows),
@@ -347,9 +353,9 @@ def _resolved(prepared: Prepared, config: JobConfig) -> dict:
     }
 
 
-def _scored_by(prepared: Prepared, config: JobConfig) -> str:
-    rows = len(prepared.train_rows) + len(prepared.validation_rows)
-    if prepared.plan is not None and prepared.plan.scheme == "bagging":
+def _scored_by(prepared: Prepared) -> str:
+    rows = prepared.labelled_rows
+    if prepared.bagged:
         return f"{prepared.plan.folds}-fold out-of-fold predictions over every labelled row ({rows:,})"
     if prepared.mode != "ensembling" and _cv_folds(prepared):
         return f"{CV_FOLDS}-fold cross-validation over every labelled row ({rows:,})"

@@ -33,12 +33,18 @@ def _score(spec: TrialSpec) -> float:
     return 0.6 + 0.01 * spec.budget
 
 
-def test_defaults_first_then_suggestions_inside_each_space(tmp_path: Path) -> None:
-    strategy = OptunaStrategy(CANDIDATES, {}, ACCURACY, max_trials=12, seed=0, journal=tmp_path / "j")
+def _run_all(strategy: object) -> list[TrialSpec]:
+    """Ask until the strategy has nothing more, telling each trial its made-up score; the specs asked."""
     specs = []
     while (spec := strategy.ask()) is not None:
         specs.append(spec)
         strategy.tell(_result(spec, _score(spec)))
+    return specs
+
+
+def test_defaults_first_then_suggestions_inside_each_space(tmp_path: Path) -> None:
+    strategy = OptunaStrategy(CANDIDATES, {}, ACCURACY, max_trials=12, seed=0, journal=tmp_path / "j")
+    specs = _run_all(strategy)
     assert len(specs) == 12
     assert [(s.id, s.params) for s in specs[:3]] == [(f"00{i + 1}-{k}", {}) for i, k in enumerate(CANDIDATES)]
     assert len({s.id for s in specs}) == 12
@@ -53,10 +59,7 @@ def test_same_seed_same_suggestions(tmp_path: Path) -> None:
     runs = []
     for i in range(2):
         strategy = OptunaStrategy(CANDIDATES, {}, ACCURACY, max_trials=8, seed=4, journal=tmp_path / f"j{i}")
-        specs = []
-        while (spec := strategy.ask()) is not None:
-            specs.append(spec)
-            strategy.tell(_result(spec, _score(spec)))
+        specs = _run_all(strategy)
         runs.append(specs)
     assert runs[0] == runs[1]
 
@@ -81,10 +84,7 @@ def test_resume_repeats_no_finished_trial_and_reruns_the_unfinished(tmp_path: Pa
         finished[spec.id] = _result(spec, _score(spec))
         first.tell(finished[spec.id])
     again = OptunaStrategy(CANDIDATES, {}, ACCURACY, max_trials=10, seed=0, journal=journal, finished=finished)
-    rest = []
-    while (spec := again.ask()) is not None:
-        rest.append(spec)
-        again.tell(_result(spec, _score(spec)))
+    rest = _run_all(again)
     assert rest[:2] == asked[5:7]  # the same specs again
     assert [s.id for s in rest[2:]] == [
         "008-" + rest[2].candidate,
@@ -110,10 +110,7 @@ def _portfolio_in_order() -> list[tuple[str, dict]]:
 
 def test_portfolio_runs_after_the_defaults_and_the_search_learns_from_it(tmp_path: Path) -> None:
     strategy = OptunaStrategy(CANDIDATES, {}, ACCURACY, max_trials=14, seed=0, journal=tmp_path / "j")
-    specs = []
-    while (spec := strategy.ask()) is not None:
-        specs.append(spec)
-        strategy.tell(_result(spec, _score(spec)))
+    specs = _run_all(strategy)
     portfolio = _portfolio_in_order()
     assert len(portfolio) == 7
     assert [(s.candidate, s.params) for s in specs[3:10]] == portfolio
@@ -131,10 +128,7 @@ def test_resume_never_repeats_a_finished_portfolio_trial(tmp_path: Path) -> None
     for spec in asked[:5]:
         first.tell(finished[spec.id])
     again = OptunaStrategy(CANDIDATES, {}, ACCURACY, max_trials=14, seed=0, journal=journal, finished=finished)
-    rest = []
-    while (spec := again.ask()) is not None:
-        rest.append(spec)
-        again.tell(_result(spec, _score(spec)))
+    rest = _run_all(again)
     assert rest[:2] == asked[5:7]  # the unfinished ones again, with the same spec
     runs = [(s.candidate, s.params) for s in asked[:5] + rest]
     assert len(runs) == 14 and all(runs.count(entry) == 1 for entry in _portfolio_in_order())
@@ -143,10 +137,7 @@ def test_resume_never_repeats_a_finished_portfolio_trial(tmp_path: Path) -> None
 
 def test_successive_halving_promotes_the_best_and_stops_the_rest(tmp_path: Path) -> None:
     strategy = SuccessiveHalvingStrategy(["xgboost"], {}, ACCURACY, max_trials=40, seed=0, journal=tmp_path / "j")
-    specs = []
-    while (spec := strategy.ask()) is not None:
-        specs.append(spec)
-        strategy.tell(_result(spec, _score(spec)))
+    specs = _run_all(strategy)
     budgets = [s.budget for s in specs]
     assert budgets[0] == 1.0  # the defaults run in full
     assert budgets.count(BUDGETS[0]) > budgets.count(BUDGETS[1]) > budgets.count(BUDGETS[2]) - 1 > 0
