@@ -86,6 +86,9 @@ AG_METRICS = {
 }
 
 
+DATE_PARTS = ["year", "month", "day", "dayofweek", "dayofyear", "hour"]  # AutoGluon's default lacks the last two
+
+
 MODEL_NAMES = {  # how AutoGluon names each family's models (the start of the name)
     "lightgbm": "LightGBM",
     "catboost": "CatBoost",
@@ -173,12 +176,22 @@ def run_ensembling(data: TrialData, run: EnsembleRun) -> list[str]:
         calibrate_decision_threshold="auto",  # binary F1 and the like: a threshold tuned on out-of-sample rows
         fit_strategy="sequential",
         callbacks=[ProgressCallback(run.progress_file)] if run.progress_file else None,
+        _feature_generator_kwargs=_feature_generator_settings(),
     )
     results = _score_models(predictor, problem, coercer, validation if not bagging else every_row, data, run)
     if bagging:
         return []
     rows = (len(train), len(every_row))
     return _refit_best(predictor, results, problem, coercer, data, run.refit_until, rows)
+
+
+def _feature_generator_settings() -> dict:
+    """AutoGluon's default features, with the day of year and the hour of each date too (HPO's pipelines have them:
+    hourly or seasonal data needs them), parts that do not vary are dropped by AutoGluon."""
+    from autogluon.features.generators import DatetimeFeatureGenerator
+
+    parts = DatetimeFeatureGenerator(features=DATE_PARTS)
+    return {"enable_datetime_features": False, "custom_feature_generators": [parts]}
 
 
 def _typed(frame: pd.DataFrame, coercer: ColumnCoercer, target: str) -> pd.DataFrame:
@@ -200,28 +213,38 @@ def _score_models(
 ) -> list[TrialResult]:
     """Each model's scores, on the holdout rows or out-of-fold over every row when bagged (``scored`` holds those
     rows), written as a trial with the predictions they come from."""
-    fit_time = predictor.leaderboard(silent=True).set_index("model")["fit_time"]
+    board = predictor.leaderboard(silent=True).set_index("model")
+    holdout = run.plan.scheme == "holdout"
+    pipelines = {m: AutoGluonPipeline(problem, m, list(coercer.kinds), coercer) for m in predictor.model_names()}
+    outputs = _holdout_outputs(predictor, list(pipelines), coercer, scored) if holdout else {}
     results = []
-    for i, model in enumerate(predictor.model_names(), 1):
+    for i, (model, pipeline) in enumerate(pipelines.items(), 1):
         spec = TrialSpec(f"{i:03d}-{model}", CANDIDATE, {"model": model}, 1.0, run.seed)
-        pipeline = AutoGluonPipeline(problem, model, list(coercer.kinds), coercer)
         pipeline.bind(predictor)
-        start = time.perf_counter()
-        if run.plan.scheme == "holdout":
-            codes, proba = pipeline.predict_encoded(scored)
+        if holdout:
+            codes, proba = pipeline.decide(outputs[model])
             scored_by = f"holdout ({len(scored):,} validation rows)"
         else:
             codes, proba = pipeline.out_of_fold(len(scored))
             scored_by = f"{run.plan.folds}-fold out-of-fold ({len(scored):,} rows)"
-        seconds = time.perf_counter() - start
         truth = pipeline.encode_target(scored[problem.target])
+        seconds = float(board.loc[model, "pred_time_val"])  # AutoGluon's timing on the rows it scored
         metrics = {**score_all(problem.problem_type, truth, codes, proba), "predict_seconds": seconds}
-        result = TrialResult(spec, SUCCEEDED, metrics, float(fit_time[model]), None, scored_by)
+        result = TrialResult(spec, SUCCEEDED, metrics, float(board.loc[model, "fit_time"]), None, scored_by)
         folder = Path(data.trials_dir) / spec.id
         write_predictions(folder / PREDICTIONS_FILE, truth, codes, proba, pipeline.classes)
         save_outcome(folder, result, pipeline, None)
         results.append(result)
     return results
+
+
+def _holdout_outputs(predictor: object, models: list[str], coercer: ColumnCoercer, rows: pd.DataFrame) -> dict:
+    """Every model's output on the holdout rows in one pass: the features are made once and each base model
+    predicts once, its output reused by the ensembles over it."""
+    X = coercer.transform(rows)
+    if predictor.can_predict_proba:
+        return predictor.predict_proba_multi(X, models=models, as_multiclass=True)
+    return predictor.predict_multi(X, models=models)
 
 
 def write_predictions(
@@ -256,8 +279,8 @@ def _refit_best(
 
     best = build_leaderboard(results, problem).iloc[0]
     model = json.loads(best["params"])["model"]
-    board = predictor.leaderboard(extra_info=True, silent=True).set_index("model")
-    members = [model, *board.loc[model, "ancestors"]]  # what refitting this model retrains
+    board = predictor.leaderboard(silent=True).set_index("model")  # extra_info's "ancestors" costs seconds
+    members = list(predictor._trainer.get_minimum_model_set(model))  # it and its ancestors: what a refit retrains
     estimate = float(board.loc[members, "fit_time_marginal"].sum()) * rows[1] / rows[0]
     left = None if until is None else until - time.monotonic()
     if left is not None and estimate > left:
@@ -319,18 +342,22 @@ class AutoGluonPipeline(AutopilotPipeline):
     def predict_encoded(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
         predictor, X = self._get_predictor(), self.transform(rows)
         if not self.problem.is_classification:
-            return predictor.predict(X, model=self.model_name).to_numpy(dtype=np.float64), None
-        return self._decide(predictor.predict_proba(X, model=self.model_name, as_multiclass=True))
+            return self.decide(predictor.predict(X, model=self.model_name))
+        return self.decide(predictor.predict_proba(X, model=self.model_name, as_multiclass=True))
 
     def out_of_fold(self, rows: int) -> tuple[np.ndarray, np.ndarray | None]:
         """A bagged model's out-of-fold predictions over the ``rows`` rows it was trained on, in their order."""
         predictor, order = self._get_predictor(), pd.RangeIndex(rows)
         if not self.problem.is_classification:
-            return predictor.predict_oof(model=self.model_name).reindex(order).to_numpy(dtype=np.float64), None
-        return self._decide(predictor.predict_proba_oof(model=self.model_name, as_multiclass=True).reindex(order))
+            return self.decide(predictor.predict_oof(model=self.model_name).reindex(order))
+        return self.decide(predictor.predict_proba_oof(model=self.model_name, as_multiclass=True).reindex(order))
 
-    def _decide(self, proba: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        proba = proba.reindex(columns=self.classes, fill_value=0.0).to_numpy(dtype=np.float64)
+    def decide(self, output: pd.DataFrame | pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
+        """Encoded predictions (and class probabilities) from AutoGluon's output: a regression's values as they
+        are; a binary label by the predictor's calibrated threshold, others by the likeliest class."""
+        if not self.problem.is_classification:
+            return output.to_numpy(dtype=np.float64), None
+        proba = output.reindex(columns=self.classes, fill_value=0.0).to_numpy(dtype=np.float64)
         proba /= proba.sum(axis=1, keepdims=True)  # AutoGluon's float32 rows sum to 1 only roughly
         if self.problem.problem_type == BINARY:  # the positive class is last, as in every autopilot pipeline
             return (proba[:, 1] > self._get_predictor().decision_threshold).astype(np.int64), proba

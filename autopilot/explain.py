@@ -49,20 +49,21 @@ class Explanation:
 def explain(
     pipeline: object, rows: pd.DataFrame, background: pd.DataFrame, seconds: float | None = None
 ) -> Explanation:
-    """Attributions for ``rows`` (the model's output explained: see the module docstring). With ``seconds``, a
-    model-agnostic explanation is sized to fit them: fewer rows (the first ones kept) and a smaller background, down to
-    ``MIN_ROWS`` x ``MIN_BACKGROUND``; ``Explanation.shrunk`` says what was cut."""
+    """Attributions for ``rows`` (the model's output explained: see the module docstring). With ``seconds``, the
+    explanation is sized to fit them: native tree SHAP explains fewer rows (the first ones kept); a model-agnostic
+    explanation also takes a smaller background, down to ``MIN_ROWS`` x ``MIN_BACKGROUND``. ``Explanation.shrunk``
+    says what was cut."""
     if len(rows) == 0:
         raise PredictionError("no rows to explain; give at least one row")
     if getattr(pipeline.model, "booster_", None) is not None:
         return _tree(pipeline, rows)
     if getattr(pipeline, "model_name", None) is not None:  # AutoGluon: its own tree SHAP where that is exact
-        from autopilot.explain_autogluon import tree_shap
+        from autopilot.explain_autogluon import sized_tree_shap
 
-        native = tree_shap(pipeline, rows)
+        native = sized_tree_shap(pipeline, rows, seconds)
         if native is not None:
-            values, base, outputs, name = native
-            return Explanation(values, base, outputs, name, "native tree SHAP of AutoGluon's tree models")
+            values, base, outputs, name, shrunk = native
+            return Explanation(values, base, outputs, name, "native tree SHAP of AutoGluon's tree models", shrunk)
     if seconds is None:
         return _permutation(pipeline, rows, background, BACKGROUND_ROWS)
     n, size, note = _fit_to_budget(pipeline, rows, background, seconds)

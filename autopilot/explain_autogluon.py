@@ -13,11 +13,46 @@ base value + attributions must equal the model's own output, or None is returned
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 
 TREE_MODELS = ("LGBModel", "XGBoostModel", "CatBoostModel")
+PROBES = ((0, 5), (5, 30))  # row ranges timed to size a budgeted explanation: a fixed part (loading) and a per-row part
 ADDITIVITY_TOLERANCE = 1e-4  # relative; AutoGluon's outputs are float32
+
+
+def sized_tree_shap(
+    pipeline: object, rows: pd.DataFrame, seconds: float | None
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, str, str] | None:
+    """``tree_shap`` on as many of the first rows as fit ``seconds`` (all of them without a limit), and a note of
+    what was cut. Tree SHAP's cost grows with the trees: a bagged booster of thousands of trees per fold takes
+    seconds per hundred rows. Two small batches are timed (the first pays for loading the models), the rest sized."""
+    if seconds is None or len(rows) <= PROBES[-1][1]:
+        whole = tree_shap(pipeline, rows)
+        return None if whole is None else (*whole, "")
+    parts, timings = [], []
+    for lo, hi in PROBES:
+        start = time.perf_counter()
+        parts.append(tree_shap(pipeline, rows.iloc[lo:hi]))
+        timings.append(time.perf_counter() - start)
+        if parts[-1] is None:
+            return None
+    (lo1, hi1), (lo2, hi2) = PROBES
+    per_row = max((timings[1] - timings[0]) / ((hi2 - lo2) - (hi1 - lo1)), timings[1] / (hi2 - lo2) / 10, 1e-6)
+    fixed = max(timings[0] - per_row * (hi1 - lo1), 0.0)
+    done = hi2
+    n = min(len(rows), done + max(int((seconds - sum(timings) - fixed) / per_row), 0))
+    if n > done:
+        rest = tree_shap(pipeline, rows.iloc[done:n])
+        if rest is None:
+            return None
+        parts.append(rest)
+    values = pd.concat([p[0] for p in parts])
+    base, outputs = (np.concatenate([p[i] for p in parts]) for i in (1, 2))
+    note = "" if n == len(rows) else f"explained {n} of {len(rows)} rows to fit {seconds:.1f} s"
+    return values, base, outputs, parts[0][3], note
 
 
 def tree_shap(pipeline: object, rows: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, str] | None:

@@ -20,7 +20,14 @@ from autopilot.budget import JobBudget, default_time_limit
 from autopilot.candidates import resolve_algorithms
 from autopilot.data import SourceInfo, profile_table, read_table, split_train_validation, table_from_pandas
 from autopilot.device import check_device, resolve_device
-from autopilot.ensemble import AG_DIR, EnsembleRun, resolve_families, run_ensembling, untrained_families
+from autopilot.ensemble import (
+    AG_DIR,
+    DATE_PARTS,
+    EnsembleRun,
+    resolve_families,
+    run_ensembling,
+    untrained_families,
+)
 from autopilot.ensemble_plan import EnsemblePlan, plan_ensembling
 from autopilot.errors import NoSuccessfulTrialError
 from autopilot.io import atomic_path, write_json
@@ -187,11 +194,15 @@ def run_job(
     return job_dir
 
 
+DATE_FEATURES = len(DATE_PARTS) + 1  # a date's parts and the date as a number
+
+
 def plan_budget(prepared: Prepared, config: JobConfig, budget: JobBudget, reporter: Reporter) -> None:
     """Give ensembling a limit that fits the data when none was given, share the limit out between the stages,
     and make the ensembling plan for the search's share; say all of it on the terminal."""
     reporter.plan(f"Mode: {prepared.mode} ({prepared.mode_reason})")
-    columns = len(feature_kinds(prepared.profile, prepared.problem.target))
+    kinds = feature_kinds(prepared.profile, prepared.problem.target).values()
+    columns = sum(DATE_FEATURES if kind == "datetime" else 1 for kind in kinds)  # the columns the models see
     rows = prepared.labelled_rows
     if prepared.mode == "ensembling" and budget.limit is None:
         budget.limit, budget.given = default_time_limit(rows, columns), False

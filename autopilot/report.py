@@ -71,7 +71,7 @@ def _write_explanation(folder: Path, explanation: Explanation, rows: pd.DataFram
     }
     write_json(folder / "summary.json", summary)
     top = importance.head(20)[::-1]
-    fig, ax = plt.subplots(figsize=(7, 0.6 + 0.3 * len(top)))
+    fig, ax = plt.subplots(figsize=(7, max(2.0, 0.6 + 0.3 * len(top))))  # room for the title and axis label
     ax.barh(top.index.astype(str), top.to_numpy())
     ax.set(xlabel=f"mean |SHAP| ({explanation.output_name})", title="global importance")
     fig.tight_layout()

@@ -165,6 +165,9 @@ def test_native_shap_of_bagged_and_weighted_tree_regressors_adds_up(
         total = explanation.base_values + explanation.values.sum(axis=1).to_numpy()
         np.testing.assert_allclose(total, pipeline.predict(rows), rtol=1e-4, err_msg=trial)  # exact, to float32
         assert list(explanation.values.columns) == pipeline.required_columns
+    sized = explain(pipeline, rows, train, seconds=0.0)  # no time at all: only the two timed batches are explained
+    assert sized.shrunk == "explained 30 of 40 rows to fit 0.0 s"
+    pd.testing.assert_frame_equal(sized.values, explanation.values.iloc[:30])
     summary = json.loads((job.path / "explain" / "summary.json").read_text())
     assert summary["method"] == "native tree SHAP of AutoGluon's tree models"
     assert summary["rows"] == job.info["resolved"]["validation_rows"] and not summary["shrunk"]
