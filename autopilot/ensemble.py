@@ -119,13 +119,21 @@ def resolve_families(names: list[str] | None) -> list[str]:
     return list(dict.fromkeys(chosen))
 
 
-def hyperparameters(families: list[str]) -> dict:
-    """AutoGluon's hyperparameters for the families, each given a priority so they train in the listed order."""
+def hyperparameters(families: list[str], portfolio: bool = False) -> dict:
+    """AutoGluon's hyperparameters for the families, each given a priority so they train in the listed order;
+    with ``portfolio``, AutoGluon's zero-shot portfolio settings of the families follow (negative priorities, in
+    the portfolio's order), for the time the defaults leave."""
     out: dict = {}
     for rank, family in enumerate(families):
         key, settings = FAMILIES[family]
         listed = settings if isinstance(settings, list) else [settings]
         out[key] = [{**s, "ag_args": {"priority": 1000 - 10 * rank, **s.get("ag_args", {})}} for s in listed]
+    if portfolio:
+        from autogluon.tabular.configs.hyperparameter_configs import get_hyperparameter_config
+
+        zeroshot = get_hyperparameter_config("zeroshot")
+        for key in out:
+            out[key] += [s for s in zeroshot.get(key, []) if s.get("ag_args", {}).get("priority", 0) < 0]
     return out
 
 
@@ -167,7 +175,7 @@ def run_ensembling(data: TrialData, run: EnsembleRun) -> list[str]:
         every_row if bagging else train,
         tuning_data=None if bagging else validation,
         time_limit=_seconds_until(run.fit_until),
-        hyperparameters=hyperparameters(run.plan.families),
+        hyperparameters=hyperparameters(run.plan.families, portfolio=run.plan.portfolio),
         num_bag_folds=run.plan.folds,
         num_stack_levels=run.plan.stack_levels,
         num_gpus=run.gpus,

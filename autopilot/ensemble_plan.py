@@ -10,6 +10,10 @@ half the search budget is taken (the estimate is rough, and every family should 
 3. a holdout, with time kept to refit the best model on every row (about 1.5 passes);
 4. otherwise a holdout with no time kept back: the search gets it all, and the best is refit only if time is left.
 
+Each family trains its default settings first. Under a time limit the user set, the time they leave goes to AutoGluon's
+zero-shot portfolio (the settings its best_quality preset tries, in their portfolio order), stopped by the deadline;
+under the limit picked for the data, the job ends when the defaults are done.
+
 >>> plan_ensembling(rows=344, columns=7, classes=3, search_seconds=40, cores=2).scheme
 'bagging'
 """
@@ -45,6 +49,7 @@ class EnsemblePlan:
     families: list[str]
     pass_seconds: float  # the estimate of one holdout pass over the families
     reasons: list[str] = field(default_factory=list)
+    portfolio: bool = False  # after each family's default settings, AutoGluon's zero-shot portfolio while time lasts
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -56,7 +61,8 @@ class EnsemblePlan:
         else:
             refit = ", then the best refit on every labelled row" + ("" if self.refit else " if time is left")
             how = f"one holdout (the validation rows){refit}"
-        return f"{how}; families: {', '.join(self.families)}"
+        then = "; then AutoGluon's zero-shot portfolio settings while time lasts" if self.portfolio else ""
+        return f"{how}; families: {', '.join(self.families)}{then}"
 
 
 def pass_seconds(rows: int, columns: int, classes: int, cores: int, families: list[str]) -> float:
@@ -80,8 +86,10 @@ def plan_ensembling(
     cores: int,
     families: list[str] | None = None,
     gpus: int = 0,
+    portfolio: bool = False,
 ) -> EnsemblePlan:
-    """The richest scheme that fits the search budget (see the module docstring)."""
+    """The richest scheme that fits the search budget (see the module docstring); with ``portfolio`` (the user set
+    the time limit, so its time is theirs to spend), the time the defaults leave goes to the portfolio."""
     families = order_families(families or list(FAMILY_COST))
     one_pass = pass_seconds(rows, columns, classes, cores, families)
     if gpus:
@@ -99,7 +107,7 @@ def plan_ensembling(
     for scheme in schemes:
         if scheme[4] * SAFETY <= search_seconds:
             reason = f"estimated {scheme[4]:.0f} s fits {search_seconds:.0f} s of search ({size})"
-            return EnsemblePlan(*scheme[:4], families, round(one_pass, 2), [reason])
+            return EnsemblePlan(*scheme[:4], families, round(one_pass, 2), [reason], portfolio)
     reason = f"even one pass and a refit (~{1.5 * one_pass:.0f} s) may not fit {search_seconds:.0f} s ({size})"
     refit = "no time kept for a refit: the best is refit on every row only if time is left"
-    return EnsemblePlan("holdout", 0, 0, False, families, round(one_pass, 2), [reason, refit])
+    return EnsemblePlan("holdout", 0, 0, False, families, round(one_pass, 2), [reason, refit], portfolio)

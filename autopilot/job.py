@@ -215,7 +215,8 @@ def plan_budget(prepared: Prepared, config: JobConfig, budget: JobBudget, report
     classes = len(prepared.problem.classes or [])
     cores = os.cpu_count() or 1
     gpus = _gpu_count() if resolve_device(config.device) == "cuda" else 0
-    plan = plan_ensembling(rows, columns, classes, stages.get("search"), cores, prepared.candidates, gpus)
+    search = stages.get("search")
+    plan = plan_ensembling(rows, columns, classes, search, cores, prepared.candidates, gpus, portfolio=budget.given)
     if not plan.refit:
         stages = budget.plan_stages(refit=False)  # no share kept for a refit: the search gets it
     prepared.plan = plan

@@ -80,6 +80,22 @@ def test_the_plan_bags_small_data_and_holds_out_on_a_tight_budget() -> None:
     assert small.families[0] == "lightgbm" and small.families[-1] == "nn-torch"  # strongest first
 
 
+def test_a_given_time_limit_spends_what_the_defaults_leave_on_the_portfolio() -> None:
+    from autopilot.ensemble import hyperparameters
+
+    given = plan_ensembling(rows=344, columns=7, classes=3, search_seconds=45, cores=2, portfolio=True)
+    picked = plan_ensembling(rows=344, columns=7, classes=3, search_seconds=45, cores=2)
+    assert given.portfolio and "zero-shot portfolio" in given.describe()
+    assert not picked.portfolio and "portfolio" not in picked.describe()
+    defaults, more = hyperparameters(["catboost", "xgboost"]), hyperparameters(["catboost", "xgboost"], True)
+    assert set(more) == set(defaults) == {"CAT", "XGB"}  # only the families asked for
+    for key, settings in defaults.items():
+        extra = more[key][len(settings) :]
+        assert more[key][: len(settings)] == settings and extra  # the defaults first, unchanged
+        lowest = min(s["ag_args"]["priority"] for s in settings)
+        assert all(s["ag_args"]["priority"] < min(lowest, 0) for s in extra)  # and trained after every default
+
+
 def test_a_slow_stage_makes_explain_shrink_and_job_json_says_so(
     clock: FakeClock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
