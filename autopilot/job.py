@@ -37,6 +37,7 @@ from autopilot.metrics import get_metric
 from autopilot.notebooks import write_notebooks
 from autopilot.preprocess import feature_kinds
 from autopilot.problem import Problem, check_target, infer_problem
+from autopilot.refit import refit_best
 from autopilot.report import write_report
 from autopilot.reporting import Reporter
 from autopilot.search import TrialData, TrialProcessExecutor, run_search
@@ -178,6 +179,8 @@ def run_job(
             )
         first = results[0].error if results else "none ran"
         raise NoSuccessfulTrialError(f"every trial failed (first: {first}); see {job_dir}/trials/*/error.txt")
+    if prepared.mode != "ensembling":  # ensembling refits in its own trial process
+        _refit(job_dir, board, trial_data, budget, reporter)
     rows = (len(prepared.train_rows), prepared.labelled_rows)
     write_best(job_dir, board, prepared.problem, prepared.profile, rows, prepared.bagged)
     with budget.stage("notebooks"):
@@ -192,6 +195,15 @@ def run_job(
     write_json(job_dir / "job.json", {**job, "status": "completed", "best_trial": board.iloc[0]["trial"]})
     reporter.finished(job_dir, board, prepared.problem)
     return job_dir
+
+
+def _refit(job_dir: Path, board: pd.DataFrame, data: TrialData, budget: JobBudget, reporter: Reporter) -> None:
+    """HPO: the best trial retrained on every labelled row for best/, if the refit's share of the limit allows."""
+    reporter.plan(f"Retraining {board.iloc[0]['trial']} on every labelled row for best/")
+    with budget.stage("refit"):
+        notes = refit_best(job_dir, board, data, budget.allowance("refit"))
+    for note in notes:
+        budget.shrink(note)
 
 
 DATE_FEATURES = len(DATE_PARTS) + 1  # a date's parts and the date as a number
@@ -209,7 +221,7 @@ def plan_budget(prepared: Prepared, config: JobConfig, budget: JobBudget, report
         reporter.plan(
             f"Time limit: {budget.limit:.0f} s, picked for {rows:,} rows x {columns} columns (--time-limit sets it)"
         )
-    stages = budget.plan_stages(refit=prepared.mode == "ensembling")
+    stages = budget.plan_stages(refit=True)
     if prepared.mode != "ensembling":
         return
     classes = len(prepared.problem.classes or [])

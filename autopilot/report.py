@@ -21,6 +21,7 @@ from autopilot.explain import EXPLAIN_ROWS, Explanation, explain
 from autopilot.io import atomic_path, read_json, write_json
 from autopilot.model_insights import model_insights
 from autopilot.pipeline import AutopilotPipeline
+from autopilot.search.runner import MODEL_FILE
 
 EXPLAIN_DIR = "explain"
 TEMPLATES = Path(__file__).resolve().parents[1] / "notebook_templates"
@@ -31,8 +32,8 @@ def write_report(job_dir: str | Path, explain_seconds: float | None = None) -> l
     explain/ and report.html; returns notes on what was shrunk to fit the time.
 
     Model insights come from the out-of-sample predictions the best trial was scored on, when its trial kept them
-    (ensembling: holdout or out-of-fold; the model in best/ may since have been refit on every row), else from the
-    best pipeline's predictions for the validation rows."""
+    (ensembling: holdout or out-of-fold), else from the trial's scored pipeline on the validation rows: the model in
+    best/ may since have been refit on every row, validation rows included."""
     job_dir = Path(job_dir)
     pipeline = AutopilotPipeline.load(job_dir / "best" / "pipeline.joblib")
     validation = pd.read_parquet(job_dir / "data" / "validation.parquet")
@@ -43,9 +44,10 @@ def write_report(job_dir: str | Path, explain_seconds: float | None = None) -> l
     seconds = time.perf_counter() - start
     rows = rows.loc[explanation.values.index]
     images = _write_explanation(job_dir / EXPLAIN_DIR, explanation, rows, seconds)
-    scored = job_dir / "trials" / read_json(job_dir / "best" / "manifest.json")["trial"] / PREDICTIONS_FILE
-    predictions = read_predictions(scored) if scored.exists() else None
-    insights = model_insights(pipeline, validation, predictions)
+    trial = job_dir / "trials" / read_json(job_dir / "best" / "manifest.json")["trial"]
+    predictions = read_predictions(trial / PREDICTIONS_FILE) if (trial / PREDICTIONS_FILE).exists() else None
+    scored = pipeline if predictions is not None else AutopilotPipeline.load(trial / MODEL_FILE)  # not the refit
+    insights = model_insights(scored, validation, predictions)
     images |= _write_insights(job_dir / EXPLAIN_DIR, insights)
     page = job_dir / "report.html"
     with atomic_path(page) as tmp:

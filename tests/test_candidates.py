@@ -253,6 +253,23 @@ def test_fit_with_validation_early_stopping(key: str, problem_type: str) -> None
 
 
 @pytest.mark.parametrize(("key", "problem_type"), CASES, ids=CASE_IDS)
+def test_refit_params_fix_how_long_to_train_without_validation(key: str, problem_type: str) -> None:
+    """A refit on every row has no rows to stop early on: the fit says how long to train, as constructor params."""
+    X, y, X_val, y_val = _data(problem_type)
+    model = _make(key, problem_type, num_round=500, early_stopping_rounds=5).fit(X, y, X_val, y_val)
+    changed = model.refit_params()
+    assert changed and set(changed) <= _init_params(type(model))
+    expected = {
+        "xgboost": {"num_round": getattr(model, "best_iteration_", 0) + 1},
+        "mlp": {"max_epochs": max(getattr(model, "best_epoch_", 1), 1)},
+        "linear-learner": {"num_models": 1, **getattr(model, "settings_", {})},
+    }
+    assert changed == expected[key]
+    refit = _make(key, problem_type, **changed).fit(np.vstack([X, X_val]), np.concatenate([y, y_val]))
+    assert np.asarray(refit.predict(X_val)).shape == (len(X_val),)
+
+
+@pytest.mark.parametrize(("key", "problem_type"), CASES, ids=CASE_IDS)
 def test_beats_constant_baseline(key: str, problem_type: str) -> None:
     X, y, X_test, y_test = _data(problem_type, seed=1)
     model = _make(key, problem_type, num_round=100).fit(X, y)

@@ -73,8 +73,10 @@ def test_leaderboard_columns_and_ranking(penguin_job) -> None:
 
 
 def test_leaderboard_score_is_reproduced_from_files(penguin_job) -> None:
-    """White box: the best pipeline on data/validation.parquet gives the leaderboard's number."""
-    pipeline = AutopilotPipeline.load(penguin_job.path / "best" / "pipeline.joblib")
+    """White box: the best trial's pipeline on data/validation.parquet gives the leaderboard's number (best/ holds
+    it refit on every labelled row, validation rows included)."""
+    trial = penguin_job.leaderboard.loc[0, "trial"]
+    pipeline = AutopilotPipeline.load(penguin_job.path / "trials" / trial / "pipeline.joblib")
     validation = pd.read_parquet(penguin_job.path / "data" / "validation.parquet")
     codes, proba = pipeline.predict_encoded(validation)
     y = pipeline.encode_target(validation["species"])

@@ -52,6 +52,11 @@ class Candidate(BaseEstimator):
     def fit(self, X: object, y: np.ndarray, X_val: object = None, y_val: np.ndarray | None = None) -> Candidate:
         raise NotImplementedError
 
+    def refit_params(self) -> dict:
+        """Hyperparameters for retraining this fitted model on every labelled row, where no rows are held out to
+        stop early on: how long to train, read from this fit (e.g. its best round). None needed by default."""
+        return {}
+
     def predict(self, X: object) -> np.ndarray:
         raise NotImplementedError
 

@@ -108,6 +108,10 @@ class LinearLearnerCandidate(Candidate):
             settings["learning_rate"][0], settings["l1"][0], settings["wd"][0] = 0.02, 0.0, 0.0
         return settings
 
+    def refit_params(self) -> dict:
+        """Only the model this fit chose, with its learning rate, L1 and weight decay."""
+        return {"num_models": 1, **self.settings_}
+
     def fit(
         self, X: object, y: np.ndarray, X_val: object = None, y_val: np.ndarray | None = None
     ) -> LinearLearnerCandidate:

@@ -82,6 +82,10 @@ class MLPCandidate(Candidate):
             {"num_layers": 2, "layer_width": 512, "dropout": 0.3, "learning_rate": 1e-3, "weight_decay": 1e-2},
         ]
 
+    def refit_params(self) -> dict:
+        """The epochs up to this fit's best one (its learning-rate schedule then ends there)."""
+        return {"max_epochs": max(int(self.best_epoch_), 1)}
+
     def fit(
         self,
         X: object,

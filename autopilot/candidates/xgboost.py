@@ -162,6 +162,10 @@ class XGBoostCandidate(Candidate):
         self.booster_.set_param({"device": "cpu"})  # predicts on machines without a GPU
         return self
 
+    def refit_params(self) -> dict:
+        """The rounds this fit's early stopping chose."""
+        return {"num_round": int(self.best_iteration_) + 1}
+
     def _device(self) -> str:
         """cuda when the device resolves to it and this xgboost build has CUDA (xgboost-cpu has not): auto falls
         back to the CPU, an explicit cuda is refused."""
