@@ -34,7 +34,7 @@ class AutoPilot:
         algorithms: list[str] | None = None,
         positive_label: object = None,
         seed: int = 0,
-        validation_fraction: float = 0.2,
+        validation_fraction: float | None = None,
         parallel_trials: int | None = None,
         strategy: str = "auto",
         max_trials: int = 100,

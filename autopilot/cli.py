@@ -27,7 +27,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--positive-label", help="the positive class of a binary problem (F1, Precision, Recall)")
     run.add_argument("--algorithms", help="comma-separated candidates, e.g. xgboost,linear-learner,mlp")
     run.add_argument("--seed", type=int, default=0, help="makes the whole run repeatable (default 0)")
-    run.add_argument("--validation-fraction", type=float, default=0.2, help="share of rows kept for ranking")
+    run.add_argument(
+        "--validation-fraction",
+        type=float,
+        default=None,
+        help="share of rows kept for ranking (default: by size, 20%% up to 2,500 rows, less above)",
+    )
     run.add_argument(
         "--strategy",
         choices=["auto", "bayesian", "multi-fidelity", "random", "defaults"],

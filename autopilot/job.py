@@ -19,6 +19,7 @@ from autopilot.best import now, versions, write_best
 from autopilot.budget import JobBudget, default_time_limit
 from autopilot.candidates import resolve_algorithms
 from autopilot.data import SourceInfo, profile_table, read_table, split_train_validation, table_from_pandas
+from autopilot.data.split import validation_share
 from autopilot.device import check_device, resolve_device
 from autopilot.ensemble import (
     AG_DIR,
@@ -60,7 +61,7 @@ class JobConfig:
     algorithms: list[str] | None = None
     positive_label: object = None
     seed: int = 0
-    validation_fraction: float = 0.2
+    validation_fraction: float | None = None  # None: by the number of rows (``validation_share``)
     parallel_trials: int | None = None
     strategy: str = "auto"
     max_trials: int = 100
@@ -127,7 +128,8 @@ def prepare(data: str | Path | pd.DataFrame, config: JobConfig) -> Prepared:
         candidates = resolve_algorithms(config.algorithms, problem.problem_type)
     table = table.filter(pc.is_valid(table.column(config.target)))
     y = table.column(config.target).to_pandas().rename(config.target)
-    train, val = split_train_validation(y, problem.is_classification, config.validation_fraction, config.seed)
+    share = _validation_fraction(config, len(y), mode)
+    train, val = split_train_validation(y, problem.is_classification, share, config.seed)
     job_dir = job_dir_for(config.output, config.job_name, source)
     resume = check_folder(job_dir, asdict(config))
     feature_kinds(profile, config.target)  # refuses data with no usable feature
@@ -371,10 +373,16 @@ def _resolved(prepared: Prepared, config: JobConfig) -> dict:
         "device": resolve_device(config.device),
         "scored_by": _scored_by(prepared),
         "ensemble_plan": prepared.plan.to_dict() if prepared.plan else None,
+        "validation_fraction": _validation_fraction(config, prepared.labelled_rows, prepared.mode),
         "train_rows": len(prepared.train_rows),
         "validation_rows": len(prepared.validation_rows),
         "dropped_rows": prepared.problem.dropped_rows,
     }
+
+
+def _validation_fraction(config: JobConfig, rows: int, mode: str) -> float:
+    """The share held out: the user's, else by the number of labelled rows (HPO keeps more: it ranks many trials)."""
+    return config.validation_fraction or validation_share(rows, tuning=mode != "ensembling")
 
 
 def _scored_by(prepared: Prepared) -> str:

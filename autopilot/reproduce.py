@@ -63,10 +63,13 @@ def split_frames(job_dir: str | Path, data: str | Path | None = None) -> tuple[p
     table, _ = read_table(source)
     table = table.filter(pc.is_valid(table.column(target)))
     y = table.column(target).to_pandas().rename(target)
-    train, validation = split_train_validation(
-        y, files.problem.is_classification, config["validation_fraction"], config["seed"]
-    )
+    train, validation = split_train_validation(y, files.problem.is_classification, _fraction(files.job), config["seed"])
     return table.take(pa.array(train)).to_pandas(), table.take(pa.array(validation)).to_pandas()
+
+
+def _fraction(job: dict) -> float:
+    """The share the job held out: job.json's resolved one (jobs before it: the configured one, then always set)."""
+    return job["resolved"].get("validation_fraction") or job["config"]["validation_fraction"]
 
 
 def trial_data(job_dir: str | Path, device: str = "cpu") -> TrialData:

@@ -8,6 +8,15 @@ import pandas as pd
 from autopilot.errors import TargetError
 
 
+def validation_share(rows: int, tuning: bool) -> float:
+    """The share of labelled rows held out when the user gives none, by AutoGluon's rule (``default_holdout_frac``):
+    20% up to 2,500 rows, falling to 10% at 5,000 and on to keep about 2,500 rows (at least 1%); doubled, at most
+    20%, when the rows rank many tuned trials (HPO), which overfit a small holdout."""
+    small = max(0.1, min(0.2, 500.0 / max(rows, 1)))
+    share = small if rows < 5000 else max(0.01, min(0.1, 2500.0 / rows))
+    return min(0.2, 2 * share) if tuning else share
+
+
 def split_train_validation(
     y: pd.Series, classification: bool, fraction: float = 0.2, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autopilot.data.split import split_train_validation
+from autopilot.data.split import split_train_validation, validation_share
 from autopilot.errors import TargetError
 
 
@@ -89,3 +89,11 @@ def test_split_too_few_rows() -> None:
     y = pd.Series(["a", "a", "b", "b", "c", "c"], name="y")
     with pytest.raises(TargetError):
         split_train_validation(y, classification=True, fraction=0.6, seed=0)
+
+
+def test_the_share_held_out_by_default_shrinks_with_the_rows() -> None:
+    assert validation_share(344, tuning=False) == validation_share(2_500, tuning=False) == 0.2  # small data as before
+    assert validation_share(4_000, tuning=False) == pytest.approx(0.125)
+    assert validation_share(20_000, tuning=False) == 0.1  # AutoGluon's rule: 2,000 rows of 20,000
+    assert validation_share(1_000_000, tuning=False) == 0.01
+    assert validation_share(20_000, tuning=True) == 0.2 and validation_share(1_000_000, tuning=True) == 0.02
