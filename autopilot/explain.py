@@ -88,9 +88,11 @@ def _fit_to_budget(pipeline: object, rows: pd.DataFrame, background: pd.DataFram
     if n == len(rows) and size == full:
         return n, size, ""
     estimate = _estimate(a, b, n, size, steps)
-    share = f"its {seconds:.1f} s" if seconds >= 0.05 else "no time left"
-    note = f"explained {n} of {len(rows)} rows against {size} background rows to fit {share}"
-    return n, size, note + (f" (estimated {estimate:.1f} s: over)" if estimate > seconds else "")
+    note = f"explained {n} of {len(rows)} rows against {size} background rows"
+    if seconds < 0.05:
+        return n, size, f"{note}, the fewest it explains: no time was left"
+    over = f" (estimated {estimate:.1f} s: over)" if estimate > seconds + 0.05 else ""
+    return n, size, f"{note} to fit its {seconds:.1f} s{over}"
 
 
 def _estimate(fixed: float, per_row: float, rows: int, background: int, steps: int) -> float:

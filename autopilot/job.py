@@ -236,7 +236,7 @@ def plan_budget(prepared: Prepared, config: JobConfig, budget: JobBudget, report
     prepared.plan = plan
     reporter.plan(f"Plan: {plan.describe()} ({'; '.join(plan.reasons)})")
     if stages:
-        shares = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in stages.items())
+        shares = ", ".join(f"{name} {seconds:.{0 if seconds >= 10 else 1}f} s" for name, seconds in stages.items())
         reporter.plan(f"Budget: {budget.limit:.0f} s in all: {shares}")
 
 
