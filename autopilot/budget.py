@@ -22,6 +22,7 @@ from pathlib import Path
 # should cost at most a tenth of the job; the report and notebooks are quick but import matplotlib and nbformat.
 POST_SHARES = {"explain": (0.08, 1.5), "report": (0.03, 1.5), "notebooks": (0.02, 0.5)}
 REFIT_SHARE = 0.15  # kept for retraining the best model on every labelled row, when the plan refits
+REFIT_GRACE = 1.0  # seconds: a refit this quick goes ahead even past its share (the tolerance absorbs it)
 TOLERANCE = (5.0, 0.10)  # the job ends within limit + max(5 s, 10%)
 MIN_DEFAULT_LIMIT, MAX_DEFAULT_LIMIT = 20.0, 3600.0
 _clock = time.monotonic  # deadlines are ``time.monotonic()`` values, as the executors compare them
@@ -31,6 +32,15 @@ def default_time_limit(rows: int, columns: int) -> float:
     """A budget that fits the data when the user gives none: 20 s for a few thousand cells, growing with the
     table's size (a 4,500 x 20 table gets a minute), at most an hour."""
     return float(min(MAX_DEFAULT_LIMIT, max(MIN_DEFAULT_LIMIT, 15.0 + rows * columns / 2000)))
+
+
+def refit_skipped(what: str, estimate: float, left: float | None) -> str | None:
+    """Why retraining ``what`` on every labelled row (an estimated ``estimate`` s) is skipped with ``left`` s of
+    the refit's share (None: no limit), or None when it goes ahead."""
+    if left is None or estimate <= max(left, 0.0) + REFIT_GRACE:
+        return None
+    left_text = f"{left:.0f} s left" if left >= 0.5 else "no time left"
+    return f"refit skipped: retraining {what} on every row would take ~{estimate:.1f} s, {left_text}"
 
 
 def process_start() -> float:

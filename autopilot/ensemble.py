@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from autopilot.budget import refit_skipped
 from autopilot.ensemble_plan import EnsemblePlan
 from autopilot.errors import ConfigError, PredictionError
 from autopilot.io import atomic_path, write_json
@@ -34,7 +35,6 @@ AG_DIR = "autogluon"
 CANDIDATE = "autogluon"
 PREDICTIONS_FILE = "predictions.parquet"  # a trial's out-of-sample predictions, the ones its scores come from
 REFIT_FILE = "refit.joblib"  # the best trial's pipeline retrained on every labelled row
-REFIT_GRACE = 1.0  # seconds: a refit this quick goes ahead even past its share (the job's tolerance absorbs it)
 FAMILIES = {  # Autopilot's names -> AutoGluon's model keys and settings: about ten trials in all
     "lightgbm": (
         "GBM",
@@ -291,10 +291,9 @@ def _refit_best(
     board = predictor.leaderboard(silent=True).set_index("model")  # extra_info's "ancestors" costs seconds
     members = list(predictor._trainer.get_minimum_model_set(model))  # it and its ancestors: what a refit retrains
     estimate = float(board.loc[members, "fit_time_marginal"].sum()) * rows[1] / rows[0]
-    left = None if until is None else until - time.monotonic()
-    if left is not None and estimate > max(left, 0.0) + REFIT_GRACE:
-        left_text = f"{left:.0f} s left" if left > 0.5 else "no time left"
-        return [f"refit skipped: retraining {model} on every row would take ~{estimate:.1f} s, {left_text}"]
+    skipped = refit_skipped(model, estimate, None if until is None else until - time.monotonic())
+    if skipped:
+        return [skipped]
     start = time.perf_counter()
     full = predictor.refit_full(model=model, set_best_to_refit_full=False)[model]
     pipeline = AutoGluonPipeline(problem, full, list(coercer.kinds), coercer)

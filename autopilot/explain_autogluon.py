@@ -40,6 +40,8 @@ def sized_tree_shap(
         if parts[-1] is None:
             return None
     (lo1, hi1), (lo2, hi2) = PROBES
+    # the second batch's extra rows over the first's give the cost per row; never under a tenth of the second
+    # batch's plain average, so that timing noise cannot promise thousands of rows
     per_row = max((timings[1] - timings[0]) / ((hi2 - lo2) - (hi1 - lo1)), timings[1] / (hi2 - lo2) / 10, 1e-6)
     fixed = max(timings[0] - per_row * (hi1 - lo1), 0.0)
     done = hi2

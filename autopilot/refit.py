@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from autopilot.budget import refit_skipped
 from autopilot.ensemble import CANDIDATE as AUTOGLUON
 from autopilot.ensemble import REFIT_FILE
 from autopilot.io import read_json, write_json
@@ -37,9 +38,9 @@ def refit_best(job_dir: Path, board: pd.DataFrame, data: TrialData, seconds: flo
     every_row = pd.concat([train, validation], ignore_index=True)
     fits = 1 + (data.cv_folds if data.cv_folds > 1 else 0)  # a cross-validated trial's seconds count every fold
     estimate = float(top["fit_seconds"]) / fits * len(every_row) / max(len(train), 1)
-    if seconds is not None and estimate > seconds:
-        left = f"{seconds:.0f} s left" if seconds >= 0.5 else "no time left"
-        return [f"refit skipped: retraining {top['trial']} on every row would take ~{estimate:.0f} s, {left}"]
+    skipped = refit_skipped(top["trial"], estimate, seconds)
+    if skipped:
+        return [skipped]
     start = time.perf_counter()
     scored = AutopilotPipeline.load(folder / MODEL_FILE)
     changed = scored.model.refit_params()

@@ -80,6 +80,16 @@ def test_the_plan_bags_small_data_and_holds_out_on_a_tight_budget() -> None:
     assert small.families[0] == "lightgbm" and small.families[-1] == "nn-torch"  # strongest first
 
 
+def test_a_refit_is_skipped_when_it_does_not_fit_unless_it_takes_under_a_second() -> None:
+    from autopilot.budget import refit_skipped
+
+    assert refit_skipped("m", 30.0, None) is None  # no limit
+    assert refit_skipped("m", 4.0, 5.0) is None
+    assert refit_skipped("m", 0.1, -2.0) is None  # a search that overran still leaves room for a tiny refit
+    assert refit_skipped("m", 8.0, 5.0) == "refit skipped: retraining m on every row would take ~8.0 s, 5 s left"
+    assert refit_skipped("m", 3.0, 0.2).endswith("no time left")
+
+
 def test_a_given_time_limit_spends_what_the_defaults_leave_on_the_portfolio() -> None:
     from autopilot.ensemble import hyperparameters
 

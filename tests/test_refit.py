@@ -64,6 +64,6 @@ def test_no_time_for_the_refit_skips_it_and_says_so(job, tmp_path: Path) -> None
     )
     estimate = 30.0 * rows[1] / rows[0]  # one fit (no cross-validation here), grown to every row
     assert notes == [
-        f"refit skipped: retraining {board.loc[0, 'trial']} on every row would take ~{estimate:.0f} s, 5 s left"
+        f"refit skipped: retraining {board.loc[0, 'trial']} on every row would take ~{estimate:.1f} s, 5 s left"
     ]
     assert not (tmp_path / "trials").exists()
