@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from autopilot.budget import refit_skipped
+from autopilot.candidates import get_candidate
 from autopilot.ensemble_plan import EnsemblePlan
 from autopilot.errors import ConfigError, PredictionError
 from autopilot.io import atomic_path, write_json
@@ -66,7 +67,8 @@ FAMILIES = {  # Autopilot's names -> AutoGluon's model keys and settings: about 
             {"criterion": "squared_error", "ag_args": {"problem_types": ["regression"]}},
         ],
     ),
-    "linear-learner": ("LR", {}),
+    "linear-learner": ("AP_LL", {}),  # autopilot's own (ensemble_candidates.py), not AutoGluon's LR
+    "mlp": ("AP_MLP", {}),
     "nn-torch": ("NN_TORCH", {}),
 }
 AG_METRICS = {
@@ -87,6 +89,7 @@ AG_METRICS = {
 }
 
 
+OWN_MODELS = {"AP_LL": "LinearLearnerModel", "AP_MLP": "MLPModel"}  # AutoGluon keys -> classes in ensemble_candidates
 DATE_PARTS = ["year", "month", "day", "dayofweek", "dayofyear", "hour"]  # AutoGluon's default lacks the last two
 
 
@@ -96,7 +99,8 @@ MODEL_NAMES = {  # how AutoGluon names each family's models (the start of the na
     "xgboost": "XGBoost",
     "randomforest": "RandomForest",
     "extra-trees": "ExtraTrees",
-    "linear-learner": "LinearModel",
+    "linear-learner": "LinearLearner",
+    "mlp": "AutopilotMLP",
     "nn-torch": "NeuralNetTorch",
 }
 
@@ -113,7 +117,6 @@ def resolve_families(names: list[str] | None) -> list[str]:
     chosen = []
     for raw in names:
         name = raw.strip().lower().replace("_", "-")
-        name = {"mlp": "nn-torch"}.get(name, name)
         if name not in FAMILIES:
             raise ConfigError(f"algorithm '{raw}' is not used in ensembling mode; choose from {', '.join(FAMILIES)}")
         chosen.append(name)
@@ -123,7 +126,8 @@ def resolve_families(names: list[str] | None) -> list[str]:
 def hyperparameters(families: list[str], portfolio: bool = False) -> dict:
     """AutoGluon's hyperparameters for the families, each given a priority so they train in the listed order;
     with ``portfolio``, AutoGluon's zero-shot portfolio settings of the families follow (negative priorities, in
-    the portfolio's order), for the time the defaults leave."""
+    the portfolio's order), and the MLP's own portfolio, for the time the defaults leave. Autopilot's own models
+    are keyed by their AutoGluon model class (``ensemble_candidates.py``)."""
     out: dict = {}
     for rank, family in enumerate(families):
         key, settings = FAMILIES[family]
@@ -135,7 +139,27 @@ def hyperparameters(families: list[str], portfolio: bool = False) -> dict:
         zeroshot = get_hyperparameter_config("zeroshot")
         for key in out:
             out[key] += [s for s in zeroshot.get(key, []) if s.get("ag_args", {}).get("priority", 0) < 0]
-    return out
+        if "AP_MLP" in out:
+            own = get_candidate("mlp").portfolio({})
+            out["AP_MLP"] += [{**s, "ag_args": {"priority": -1 - i}} for i, s in enumerate(own)]
+    return _with_model_classes(out)
+
+
+def _with_model_classes(settings: dict) -> dict:
+    """Autopilot's own models keyed by their AutoGluon class, which AutoGluon's registry does not know by name."""
+    if not any(key in OWN_MODELS for key in settings):
+        return settings
+    from autopilot import ensemble_candidates
+
+    return {getattr(ensemble_candidates, OWN_MODELS.get(k, ""), k): v for k, v in settings.items()}
+
+
+def describe_settings(family: str) -> tuple[str, str]:
+    """A family's model, as the candidate notebook names it, and its default settings as JSON."""
+    key, _ = FAMILIES[family]
+    model = f"autopilot.ensemble_candidates.{OWN_MODELS[key]}" if key in OWN_MODELS else key
+    (settings,) = hyperparameters([family]).values()
+    return model, json.dumps({model: settings}, indent=1)
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,9 @@ FAMILY_COST = {
     "xgboost": 2.0,
     "extra-trees": 1.5,
     "randomforest": 2.0,
-    "linear-learner": 1.0,
-    "nn-torch": 8.0,
+    "linear-learner": 1.0,  # autopilot's own, from here on
+    "mlp": 3.0,
+    "nn-torch": 8.0,  # AutoGluon's network
 }
 MODEL_START_SECONDS = 0.5
 

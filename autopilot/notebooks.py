@@ -9,14 +9,13 @@ Markdown cell (written as plain Markdown, not commented). Everything a template 
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pandas as pd
 
 from autopilot.candidates import get_candidate
-from autopilot.ensemble import FAMILIES, hyperparameters
+from autopilot.ensemble import describe_settings
 from autopilot.ensemble_plan import EnsemblePlan
 from autopilot.insights import outliers, suggestions
 from autopilot.io import atomic_path
@@ -125,8 +124,8 @@ def _candidates(resolved: dict, profile: dict, problem_type: str) -> list[dict]:
     out = []
     for i, key in enumerate(resolved["candidates"]):
         if resolved["mode"] == "ensembling":
-            settings = json.dumps(hyperparameters([key]), indent=1)
-            out.append({"id": f"dpp{i}", "key": key, "model": FAMILIES[key][0], "settings": settings, "ranges": []})
+            model, settings = describe_settings(key)
+            out.append({"id": f"dpp{i}", "key": key, "model": model, "settings": settings, "ranges": []})
             continue
         cls = get_candidate(key)
         ranges = [

@@ -6,9 +6,10 @@
     python benchmarks/vs_peers.py --ag-presets best_quality --json /tmp/vs-peers.json
 
 Every dataset is real and read from a file inside an installed package (statsmodels, vega_datasets, scikit-learn)
-or from datasets/; nothing is downloaded. Each is split once, seeded, 80% train / 20% test (stratified for classes).
-The systems run interleaved: on each dataset all of them run one after the other, the order rotating from one
-dataset to the next so that no system always goes first.
+or from datasets/; nothing is downloaded. Each is split seeded, 80% train / 20% test (stratified for classes);
+``--repeats N`` splits it N times (seeds seed, seed+1, ...) and compares the systems on their mean test score, since
+a test set of a hundred rows moves by a percent with one row. The systems run interleaved: on each split all of them
+run one after the other, the order rotating from one run to the next so that no system always goes first.
 
 - autopilot runs as a user runs it: the train rows go to a CSV, `autopilot run train.csv --target T --time-limit L
   --seed S --output DIR` runs as a subprocess, then `autopilot predict DIR test.csv --output preds.csv` on the test
@@ -253,19 +254,45 @@ def run_system(
 
 
 def bench_dataset(position: int, name: str, args: argparse.Namespace) -> list[dict]:
+    """Every system on each of the dataset's ``--repeats`` splits, interleaved."""
     load, target, source = DATASETS[name]
-    train, test = split(load(), target, args.seed)
-    problem = infer_problem(table_from_pandas(train), target)  # what autopilot infers; it scores every system
-    order = args.systems[position % len(args.systems) :] + args.systems[: position % len(args.systems)]
-    rows = []
-    for system in order:
-        run = run_system(system, name, (train, test), problem, args)
-        row = {"dataset": name, "rows": len(train) + len(test), "problem": problem.problem_type}
-        rows.append(row | {"metric": problem.metric, "system": system, "order": order.index(system) + 1, **run})
-        rows[-1]["source"] = source
-        wall = f"{run['wall_s']:.1f} s" if "wall_s" in run else "failed: " + run["error"]
-        print(f"  {name:16s} {system:10s} {problem.metric} {run['test_score']:.6g}  {wall}", flush=True)
+    data, rows = load(), []
+    for repeat in range(args.repeats):
+        train, test = split(data, target, args.seed + repeat)
+        problem = infer_problem(table_from_pandas(train), target)  # what autopilot infers; it scores every system
+        turn = (position + repeat) % len(args.systems)
+        order = args.systems[turn:] + args.systems[:turn]
+        for system in order:
+            run = run_system(system, name, (train, test), problem, args)
+            row = {"dataset": name, "rows": len(train) + len(test), "problem": problem.problem_type, "repeat": repeat}
+            rows.append(row | {"metric": problem.metric, "system": system, "order": order.index(system) + 1, **run})
+            rows[-1]["source"] = source
+            wall = f"{run['wall_s']:.1f} s" if "wall_s" in run else "failed: " + run["error"]
+            print(f"  {name:16s} {repeat} {system:10s} {problem.metric} {run['test_score']:.6g}  {wall}", flush=True)
     return rows
+
+
+def mean_over_repeats(rows: list[dict]) -> pd.DataFrame:
+    """One row per dataset and system: the mean test score over the splits (NaN if any failed), the longest wall
+    time, and the first error."""
+    frame = pd.DataFrame(rows)
+    for column in ("wall_s", "predict_s", "error", "note"):
+        frame[column] = frame.get(column, math.nan)
+    keys = ["dataset", "system"]
+    return (
+        frame.groupby(keys, sort=False)
+        .agg(
+            rows=("rows", "first"),
+            problem=("problem", "first"),
+            metric=("metric", "first"),
+            test_score=("test_score", lambda s: s.mean(skipna=False)),
+            wall_s=("wall_s", "max"),
+            predict_s=("predict_s", "max"),
+            error=("error", "first"),
+            note=("note", "first"),
+        )
+        .reset_index()
+    )
 
 
 def best_of(scores: dict[str, float], better: Callable[[float, float], bool]) -> list[str]:
@@ -298,8 +325,10 @@ def cell(row: pd.Series) -> str:
 
 
 def report(rows: list[dict], args: argparse.Namespace) -> None:
-    frame = pd.DataFrame(rows)
+    frame = mean_over_repeats(rows)
     systems = [s for s in args.systems if s in set(frame["system"])]
+    if args.repeats > 1:
+        print(f"\nMean test score over {args.repeats} splits per dataset; wall time: the longest run.")
     print("\n| dataset | rows | problem (metric) | " + " | ".join(systems) + " | winner |")
     print("|---|---:|---|" + "---|" * len(systems) + "---|")
     outcomes, gaps = [], []
@@ -344,6 +373,7 @@ def main() -> None:
     parser.add_argument("--datasets", default=",".join(DATASETS), help="any of: " + ", ".join(DATASETS))
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="any of: " + ", ".join(SYSTEMS))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=1, help="splits per dataset, seeds seed.. (default 1)")
     parser.add_argument("--work", default="/tmp/autopilot-vs-peers", help="job folders, CSVs and models go here")
     parser.add_argument("--ag-presets", default="medium_quality", help="AutoGluon presets (default medium_quality)")
     parser.add_argument("--json", default=None, help="also write the rows here")

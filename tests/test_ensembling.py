@@ -16,7 +16,7 @@ from autopilot.search.plan import choose_mode
 pytest.importorskip("autogluon.tabular")
 
 PENGUINS = Path(__file__).resolve().parents[1] / "datasets" / "penguins.csv"
-FAST = {"algorithms": ["lightgbm", "linear-learner"], "time_limit": 120, "verbose": False}
+FAST = {"algorithms": ["lightgbm", "linear-learner", "mlp"], "time_limit": 120, "verbose": False}
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,8 @@ def test_ensembling_reports_every_autogluon_model_as_a_trial(ensemble_job) -> No
     assert "<= 100 MB" in ensemble_job.info["resolved"]["mode_reason"]
     board = ensemble_job.leaderboard
     models = {t.split("-", 1)[1] for t in board["trial"]}
-    assert {"LightGBM_BAG_L1", "LinearModel_BAG_L1", "WeightedEnsemble_L2"} <= models  # bagged, stacked, ensembled
+    own = {"LinearLearner_BAG_L1", "AutopilotMLP_BAG_L1"}  # autopilot's own candidates, bagged inside AutoGluon
+    assert {"LightGBM_BAG_L1", "WeightedEnsemble_L2", *own} <= models  # bagged, stacked, ensembled
     assert any(m.endswith("_L2") and not m.startswith("Weighted") for m in models)
     assert (board["status"] == "succeeded").all() and (board["candidate"] == "autogluon").all()
     assert board["Accuracy"].iloc[0] == board["Accuracy"].max() > 0.9
@@ -40,6 +41,7 @@ def test_ensembling_reports_every_autogluon_model_as_a_trial(ensemble_job) -> No
 def test_candidate_notebook_describes_the_autogluon_models(ensemble_job) -> None:
     text = (ensemble_job.path / "notebooks" / "candidate_definitions.ipynb").read_text()
     assert "### dpp0: lightgbm" in text and "AutoGluon model `GBM`" in text and "### dpp1: linear-learner" in text
+    assert "AutoGluon model `autopilot.ensemble_candidates.LinearLearnerModel`" in text
     assert "re-run the search above" in text  # AutoGluon models are refitted by re-running, not one by one
 
 
@@ -69,6 +71,21 @@ def test_predicts_from_a_moved_folder(ensemble_job, tmp_path: Path) -> None:
             load_job(moved).predict(rows.drop(columns=["island"]))
     finally:
         hidden.rename(ensemble_job.path)
+
+
+def test_autopilots_own_models_in_the_ensemble_predict_from_their_files(ensemble_job, tmp_path: Path) -> None:
+    from autopilot.pipeline import AutopilotPipeline
+    from autopilot.search.runner import MODEL_FILE
+
+    rows = pd.read_csv(PENGUINS)
+    board = ensemble_job.leaderboard.set_index("trial")
+    for name in ("LinearLearner_BAG_L1", "AutopilotMLP_BAG_L1"):
+        trial = next(t for t in board.index if t.endswith(f"-{name}"))
+        pipeline = AutopilotPipeline.load(ensemble_job.path / "trials" / trial / MODEL_FILE)
+        predicted = pipeline.predict(rows.drop(columns=["species"]))
+        assert set(predicted) <= {"Adelie", "Chinstrap", "Gentoo"}
+        assert (predicted == rows["species"]).mean() > 0.9  # rows it learned from (bagged), so near perfect
+        assert board.loc[trial, "Accuracy"] > 0.9  # its out-of-fold score
 
 
 def test_auto_switch_by_size_and_by_strategy() -> None:
