@@ -3,13 +3,19 @@
 A template is Jinja2 text in the "percent" layout: a line ``# %%`` starts a code cell and ``# %% [markdown]`` a
 Markdown cell (written as plain Markdown, not commented). Everything a template shows comes from the job folder.
 
+Values from the data (column names, labels, paths) never become code: the cells are split at the template's own
+marks (swapped for a random token before rendering, so a value holding ``# %%`` stays text), a value reaches a code
+cell only as a Python literal (``python_literal``), and any other value is HTML-escaped on one line.
+
 >>> from autopilot.notebooks import write_notebooks
 >>> write_notebooks("autopilot-output/penguins")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import html
 import re
+import secrets
 from pathlib import Path
 
 import pandas as pd
@@ -55,13 +61,14 @@ def render(name: str, context: dict) -> str:
     import nbformat
     from nbformat import v4
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined, keep_trailing_newline=True
-    )
-    env.filters["python_literal"] = repr  # a Python literal of a path, a dict, True or False
-    text = env.get_template(f"{name}.py.j2").render(**context)
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, finalize=_as_text)
+    env.filters["python_literal"] = lambda value: PythonLiteral(repr(value))  # a path, a dict, True or False
+    token = f"@@cell-{secrets.token_hex(16)}@@"
+    source_text = (TEMPLATES / f"{name}.py.j2").read_text(encoding="utf-8")
+    marked = CELL_MARK.sub(lambda m: token + (" [markdown]" if m.group(1) else ""), source_text)
+    text = env.from_string(marked).render(**context)
     cells = []
-    for kind, source in _split_cells(text):
+    for kind, source in _split_cells(text, token):
         source = source.strip("\n")
         if source.strip():
             cells.append(v4.new_markdown_cell(source) if kind == "markdown" else v4.new_code_cell(source))
@@ -71,8 +78,19 @@ def render(name: str, context: dict) -> str:
     return nbformat.writes(notebook)
 
 
-def _split_cells(text: str) -> list[tuple[str, str]]:
-    marks = list(CELL_MARK.finditer(text))
+class PythonLiteral(str):
+    """A value rendered as Python source by ``python_literal``: it goes into a code cell as it is."""
+
+
+def _as_text(value: object) -> object:
+    """Every value a template shows, unless it is a Python literal: HTML-escaped, on one line."""
+    if isinstance(value, PythonLiteral) or not isinstance(value, str):
+        return value if isinstance(value, PythonLiteral | bool | int | float) else _as_text(str(value))
+    return html.escape(" ".join(value.splitlines()), quote=False)
+
+
+def _split_cells(text: str, token: str) -> list[tuple[str, str]]:
+    marks = list(re.finditer(rf"^{re.escape(token)}( \[markdown\])?[ \t]*$", text, re.MULTILINE))
     cells = []
     for i, mark in enumerate(marks):
         end = marks[i + 1].start() if i + 1 < len(marks) else len(text)

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -149,3 +150,26 @@ def test_a_job_given_a_dataframe_reuses_its_saved_split(tmp_path: Path) -> None:
     train, _ = split_frames(job.path)
     assert len(train) == job.info["resolved"]["train_rows"]
     assert json.loads((job.path / "notebooks" / "candidate_definitions.ipynb").read_text())["cells"]
+
+
+HOSTILE = "x\n# %%\nimport os; os.system('touch PWNED')\n# %% [markdown]\n<script>alert(1)</script>"
+
+
+def test_names_and_labels_from_the_data_never_become_code(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    plain = pd.DataFrame({"a": rng.normal(size=120), "b": rng.normal(size=120)})
+    plain["y"] = np.where(plain["a"] > 0, "yes", "no")
+    hostile = plain.rename(columns={"b": HOSTILE, "y": "y\n# %%\nprint('pwned')"})
+    hostile.iloc[:, 2] = hostile.iloc[:, 2].map({"yes": "</p><script>alert(2)</script>", "no": "no\n# %%\n1/0"})
+    notebooks = {}
+    for name, frame in (("plain", plain), ("hostile", hostile)):
+        target = frame.columns[2]
+        options = {"target": target, "output": tmp_path / name, "candidates_only": True, "algorithms": ["xgboost"]}
+        job = AutoPilot(**options, **QUICK).fit(frame)
+        notebooks[name] = [nbformat.read(p, as_version=4) for p in sorted((job.path / "notebooks").glob("*.ipynb"))]
+    for safe, attacked in zip(notebooks["plain"], notebooks["hostile"], strict=True):
+        assert [c.cell_type for c in attacked.cells] == [c.cell_type for c in safe.cells]  # no cell was added
+        for cell in attacked.cells:
+            lines = cell.source.splitlines()
+            assert not any(line.startswith(("import os;", "print('pwned')", "1/0")) for line in lines), cell.source
+            assert "<script>" not in cell.source
