@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from autopilot.config import JobConfig
+from autopilot.console import ConsoleReporter, SilentReporter
 from autopilot.data.load import read_table
 from autopilot.errors import JobError
 from autopilot.io import read_json
-from autopilot.job import JobConfig, run_job
+from autopilot.job import run_job
 from autopilot.pipeline import AutopilotPipeline
 from autopilot.preprocess import require_columns
 from autopilot.problem import Problem
-from autopilot.reporting import ConsoleReporter, SilentReporter
 
 
 class AutoPilot:

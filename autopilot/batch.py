@@ -16,24 +16,42 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from autopilot.data.heap import release_free_memory
-from autopilot.data.load import CSV_SUFFIXES, NULL_TOKENS, PARQUET_SUFFIXES, SAMPLE_BYTES, sniff_dialect
+from autopilot.data.load import (
+    CSV_SUFFIXES,
+    NULL_TOKENS,
+    PARQUET_SUFFIXES,
+    column_names,
+    read_sample,
+    sniff_dialect,
+    text_column,
+)
 from autopilot.errors import DataError
 from autopilot.io import atomic_path
 from autopilot.pipeline import AutopilotPipeline
 
-CHUNK_BYTES = 8 << 20  # CSV bytes per chunk (peak ~1 GB with a torch model loaded); Parquet: CHUNK_ROWS rows
-CHUNK_ROWS = 100_000
+CHUNK_BYTES = 8 << 20  # bytes per chunk, CSV text or Parquet's uncompressed data (peak ~1 GB with a torch model)
 
 
 def input_files(path: str | Path) -> list[Path]:
-    """The file itself, or a folder's CSV and Parquet files in name order."""
+    """The file itself, or the CSV and Parquet files anywhere in a folder (Hive partitions too), in path order."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: no such file or folder; check the path")
-    files = sorted(p for p in path.iterdir() if _supported(p)) if path.is_dir() else [path]
+    files = sorted(p for p in path.rglob("*") if _supported(p) and not _hidden(p)) if path.is_dir() else [path]
     if not files or not all(_supported(p) for p in files):
         raise DataError(f"{path}: give a .csv/.tsv/.txt or .parquet file, or a folder holding such files")
     return files
+
+
+def partition_values(file: Path, root: Path) -> dict[str, str]:
+    """The columns a Hive-partitioned folder holds in its path (``region=north/``), as training read them."""
+    if file == root:
+        return {}
+    return dict(part.split("=", 1) for part in file.relative_to(root).parent.parts if "=" in part)
+
+
+def _hidden(path: Path) -> bool:
+    return path.name.startswith((".", "_"))
 
 
 def _supported(path: Path) -> bool:
@@ -44,18 +62,18 @@ def chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[pd.DataFrame]
     """A file's rows, chunk by chunk. CSV values are read as text (the pipeline casts each column to its training
     kind, as it does for any new rows), so a chunk never fails on a type the first chunk did not foresee."""
     if path.name.lower().endswith(PARQUET_SUFFIXES):
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=CHUNK_ROWS):
+        parquet = pq.ParquetFile(path)
+        for batch in parquet.iter_batches(batch_size=parquet_rows(parquet.metadata, chunk_bytes)):
             yield batch.to_pandas()
         return
-    with pa.input_stream(str(path)) as stream:
-        dialect = sniff_dialect(stream.read(SAMPLE_BYTES), path)
-    names = [h or f"unnamed_{i}" for i, h in enumerate(dialect.header)]
+    dialect = sniff_dialect(read_sample(path), path)
+    names = column_names(dialect.header)
     read = pacsv.ReadOptions(
         encoding=dialect.encoding, column_names=names, skip_rows=1, block_size=chunk_bytes, use_threads=True
     )
     parse = pacsv.ParseOptions(delimiter=dialect.delimiter, newlines_in_values=dialect.newlines_in_values)
-    convert = pacsv.ConvertOptions(
-        column_types={n: pa.string() for n in names}, strings_can_be_null=True, null_values=NULL_TOKENS
+    convert = pacsv.ConvertOptions(  # bytes, decoded per column: a Latin-1 value anywhere reads as at training
+        column_types={n: pa.binary() for n in names}, strings_can_be_null=True, null_values=NULL_TOKENS
     )
     try:
         with (
@@ -63,9 +81,15 @@ def chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[pd.DataFrame]
             pacsv.open_csv(stream, read, parse, convert) as reader,
         ):
             for batch in reader:
-                yield batch.to_pandas()
+                yield pa.table([text_column(c) for c in batch.columns], names=batch.schema.names).to_pandas()
     except pa.ArrowInvalid as exc:
         raise DataError(f"{path}: cannot be read as CSV ({str(exc).splitlines()[0]})") from None
+
+
+def parquet_rows(metadata: pq.FileMetaData, chunk_bytes: int) -> int:
+    """Rows per chunk: as many as hold ``chunk_bytes`` of the file's uncompressed data."""
+    data_bytes = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    return max(1, int(chunk_bytes * max(metadata.num_rows, 1) / max(data_bytes, 1)))
 
 
 def batch_predict(job_dir: str | Path, data: str | Path, output: str | Path, chunk_bytes: int = CHUNK_BYTES) -> int:
@@ -75,8 +99,11 @@ def batch_predict(job_dir: str | Path, data: str | Path, output: str | Path, chu
     rows = 0
     with atomic_path(output) as tmp, open(tmp, "w", newline="", encoding="utf-8") as out:
         for path in input_files(data):
+            partitions = partition_values(path, Path(data))
             for chunk in chunks(path, chunk_bytes):
-                pipeline.predict_frame(chunk).to_csv(out, header=rows == 0, index=False)
+                pipeline.predict_frame(chunk.assign(**partitions)).to_csv(out, header=rows == 0, index=False)
                 rows += len(chunk)
                 release_free_memory()  # glibc would keep each chunk's freed pages, and the heap would creep up
+        if not rows:
+            raise DataError(f"{data}: no rows to predict (a header only, or empty files)")
     return rows

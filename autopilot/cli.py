@@ -123,10 +123,11 @@ def cmd_notebooks(args: argparse.Namespace) -> None:
 
 def cmd_run(args: argparse.Namespace) -> None:
     from autopilot.budget import process_start
-    from autopilot.job import JobConfig, run_job
-    from autopilot.reporting import ConsoleReporter
+    from autopilot.config import JobConfig
+    from autopilot.console import ConsoleReporter
+    from autopilot.job import run_job
 
-    algorithms = [a for a in args.algorithms.split(",") if a.strip()] if args.algorithms else None
+    algorithms = None if args.algorithms is None else [a for a in args.algorithms.split(",") if a.strip()]
     config = JobConfig(
         target=args.target,
         problem_type=args.problem_type,
@@ -142,7 +143,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         trial_time_limit=args.trial_time_limit,
         cluster=args.cluster,
         mode=args.mode,
-        ensembling_max_bytes=int(args.ensembling_max_mb * 1e6) if args.ensembling_max_mb else None,
+        ensembling_max_bytes=None if args.ensembling_max_mb is None else int(args.ensembling_max_mb * 1e6),
         device=args.device,
         output=args.output,
         job_name=args.job_name,
@@ -171,7 +172,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from autopilot.api import load_job
-    from autopilot.serve import JOB_ENV, OUTPUT_ENV, Model
+    from autopilot.serve import JOB_ENV, MAX_CONNECTIONS, OUTPUT_ENV, Model
 
     job = load_job(args.job)
     job.best  # noqa: B018
@@ -188,6 +189,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         workers=args.workers,
         log_level="warning",
         timeout_graceful_shutdown=5,
+        limit_concurrency=MAX_CONNECTIONS,
     )
 
 

@@ -159,7 +159,7 @@ def describe_settings(family: str) -> tuple[str, str]:
     key, _ = FAMILIES[family]
     model = f"autopilot.ensemble_candidates.{OWN_MODELS[key]}" if key in OWN_MODELS else key
     (settings,) = hyperparameters([family]).values()
-    return model, json.dumps({model: settings}, indent=1)
+    return model, json.dumps({model: settings})
 
 
 @dataclass(frozen=True)

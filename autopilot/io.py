@@ -19,6 +19,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        with open(tmp, "rb") as handle:  # on disk before the rename: a crash leaves the old file or the new one
+            os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a job's files get the usual permissions
         os.replace(tmp, path)
     finally:

@@ -7,7 +7,7 @@ import os
 import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +18,11 @@ import pyarrow.parquet as pq
 from autopilot.best import now, versions, write_best
 from autopilot.budget import JobBudget, default_time_limit
 from autopilot.candidates import resolve_algorithms
+from autopilot.config import JobConfig
+from autopilot.console import Reporter
 from autopilot.data import SourceInfo, profile_table, read_table, split_train_validation, table_from_pandas
+from autopilot.data.leakage import warning
+from autopilot.data.load import tidy_values
 from autopilot.data.split import validation_share
 from autopilot.device import check_device, resolve_device
 from autopilot.ensemble import (
@@ -32,15 +36,14 @@ from autopilot.ensemble import (
 from autopilot.ensemble_plan import EnsemblePlan, plan_ensembling
 from autopilot.errors import NoSuccessfulTrialError
 from autopilot.io import atomic_path, write_json
-from autopilot.job_folder import check_folder, create_folder, job_dir_for
+from autopilot.job_folder import check_folder, data_fingerprint, hold_folder, job_dir_for
 from autopilot.leaderboard import build_leaderboard, load_results, write_leaderboard
 from autopilot.metrics import get_metric
 from autopilot.notebooks import write_notebooks
 from autopilot.preprocess import feature_kinds
-from autopilot.problem import Problem, check_target, infer_problem
+from autopilot.problem import Problem, case_variants, check_target, infer_problem
 from autopilot.refit import refit_best
 from autopilot.report import write_report
-from autopilot.reporting import Reporter
 from autopilot.search import TrialData, TrialProcessExecutor, run_search
 from autopilot.search.cluster import check_cluster, cluster_executor
 from autopilot.search.cv import CV_FOLDS, CV_MAX_ROWS
@@ -49,33 +52,6 @@ from autopilot.search.runner import record_failure
 from autopilot.search.spec import TrialSpec
 
 PROGRESS_FILE = "progress.jsonl"  # in autogluon/: a line per model AutoGluon has trained, shown as it comes
-
-
-@dataclass
-class JobConfig:
-    """What the user asked for; job.json keeps it beside what was resolved from the data."""
-
-    target: str
-    problem_type: str | None = None
-    metric: str | None = None
-    algorithms: list[str] | None = None
-    positive_label: object = None
-    seed: int = 0
-    validation_fraction: float | None = None  # None: by the number of rows (``validation_share``)
-    parallel_trials: int | None = None
-    strategy: str = "auto"
-    max_trials: int = 100
-    time_limit: float | None = None
-    trial_time_limit: float | None = None
-    mode: str = "auto"
-    ensembling_max_bytes: int | None = None
-    cluster: str | None = None
-    device: str = "auto"
-    output: str | None = None
-    job_name: str | None = None
-    overwrite: bool = False
-    candidates_only: bool = False  # pilot mode: profile, split and write the notebooks; train nothing
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -95,6 +71,7 @@ class Prepared:
     mode: str = "hpo"
     mode_reason: str = ""
     plan: EnsemblePlan | None = None  # ensembling mode's plan, made once the budget is known
+    data: dict | None = None  # the data's fingerprint, which a resumed run must match
 
     @property
     def labelled_rows(self) -> int:
@@ -111,16 +88,10 @@ def prepare(data: str | Path | pd.DataFrame, config: JobConfig) -> Prepared:
     check_device(config.device)
     if config.cluster:
         check_cluster(config.cluster)
-    if isinstance(data, pd.DataFrame):
-        table, source = (
-            table_from_pandas(data),
-            SourceInfo("<DataFrame>", "dataframe", int(data.memory_usage().sum())),
-        )
-    else:
-        table, source = read_table(data)
-    check_target(table, config.target)
+    table, source, fingerprint, tidied = _load(data, config.target)
     profile = profile_table(table, config.target, source.bytes)
     problem = infer_problem(table, config.target, config.problem_type, config.metric, config.positive_label)
+    profile["warnings"] += [warning(*said) for said in tidied] + label_warnings(config.target, problem)
     mode, why = choose_mode(config.mode, config.strategy, source.bytes, config.ensembling_max_bytes)
     if mode == "ensembling":
         candidates = resolve_families(config.algorithms)
@@ -131,10 +102,34 @@ def prepare(data: str | Path | pd.DataFrame, config: JobConfig) -> Prepared:
     share = _validation_fraction(config, len(y), mode)
     train, val = split_train_validation(y, problem.is_classification, share, config.seed)
     job_dir = job_dir_for(config.output, config.job_name, source)
-    resume = check_folder(job_dir, asdict(config))
+    resume = check_folder(job_dir, asdict(config), fingerprint)
     feature_kinds(profile, config.target)  # refuses data with no usable feature
     strategy = "ensembling" if mode == "ensembling" else choose_strategy(config.strategy, source.bytes)
-    return Prepared(table, source, profile, problem, candidates, train, val, job_dir, resume, strategy, mode, why)
+    return Prepared(
+        table, source, profile, problem, candidates, train, val, job_dir, resume, strategy, mode, why, data=fingerprint
+    )
+
+
+def _load(data: str | Path | pd.DataFrame, target: str) -> tuple[pa.Table, SourceInfo, dict, list[tuple]]:
+    """The table with its values tidied, where it came from, the data's fingerprint (of the data as given) and what
+    ``tidy_values`` did."""
+    if isinstance(data, pd.DataFrame):
+        table, source = table_from_pandas(data), SourceInfo("<DataFrame>", "dataframe", int(data.memory_usage().sum()))
+    else:
+        table, source = read_table(data)
+    check_target(table, target)
+    fingerprint = data_fingerprint(data, table.column_names, table.num_rows)
+    table, tidied = tidy_values(table)
+    return table, source, fingerprint, tidied
+
+
+def label_warnings(target: str, problem: Problem) -> list[dict]:
+    """Class labels that differ only in case: kept apart, and said."""
+    out = []
+    for group in case_variants(list(problem.classes or [])):
+        said = f"has labels that differ only in case ({', '.join(map(repr, group))}); kept as different classes"
+        out.append(warning(target, "label_case", said))
+    return out
 
 
 def run_job(
@@ -147,8 +142,13 @@ def run_job(
         prepared = prepare(data, config)
     reporter.detected(prepared.source, prepared.profile, prepared.problem)
     plan_budget(prepared, config, budget, reporter)
+    with hold_folder(prepared.job_dir, prepared.resume):  # locked against a second run until the job ends
+        return _run_in_folder(prepared, config, reporter, budget)
+
+
+def _run_in_folder(prepared: Prepared, config: JobConfig, reporter: Reporter, budget: JobBudget) -> Path:
+    """The job's stages once its folder is held: search, leaderboard, best/, notebooks, explanations and report."""
     job_dir = prepared.job_dir
-    create_folder(job_dir, prepared.resume)
     finished = {r.spec.id: r for r in load_results(job_dir)} if prepared.resume else {}
     job = {
         "name": job_dir.name,
@@ -157,6 +157,7 @@ def run_job(
         "config": asdict(config),
         "resolved": _resolved(prepared, config),
         "source": prepared.source.to_dict(),
+        "data": prepared.data,
         "versions": versions(),
         "budget": budget.to_dict(),
     }

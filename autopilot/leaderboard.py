@@ -14,7 +14,14 @@ from autopilot.search.spec import TrialResult
 
 
 def load_results(job_dir: str | Path) -> list[TrialResult]:
-    return [TrialResult.from_dict(read_json(p)) for p in sorted(Path(job_dir, "trials").glob("*/result.json"))]
+    """Every trial's result; one whose result.json cannot be read counts as not run (a resumed job runs it again)."""
+    results = []
+    for path in sorted(Path(job_dir, "trials").glob("*/result.json")):
+        try:
+            results.append(TrialResult.from_dict(read_json(path)))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return results
 
 
 # Ties on the objective (common on small validation sets) break toward the better of this score, then the cheaper

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -11,6 +13,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, RobustScaler
 
+from autopilot.data.numbers import read_numbers
 from autopilot.data.types import ColumnKind
 from autopilot.errors import DataError, PredictionError
 
@@ -78,7 +81,16 @@ def make_coercer(profile: dict, target: str) -> ColumnCoercer:
     columns = [c for c in profile["column_profiles"] if c["name"] in kinds]
     true_values = {c["name"]: c.get("true_value") for c in columns}
     date_formats = {c["name"]: c["date_format"] for c in columns if c.get("date_format")}
-    return ColumnCoercer(kinds=kinds, true_values=true_values, date_formats=date_formats)
+    number_formats = {c["name"]: c["number_format"] for c in columns if c.get("number_format")}
+    return ColumnCoercer(kinds, true_values, date_formats, number_formats)
+
+
+def seconds_of_day(s: pd.Series) -> pd.Series:
+    """Times of day (``datetime.time``, or text ``H:MM``, ``HH:MM:SS[.f]``) as seconds since midnight, as a time
+    column is read at training; NaN for anything else."""
+    text = s.map(lambda v: v.isoformat() if isinstance(v, datetime.time) else str(v).strip())
+    parts = text.str.extract(r"^(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?$").astype("float64")
+    return parts[0] * 3600 + parts[1] * 60 + parts[2].fillna(0.0)
 
 
 def _imputer(strategy: str) -> SimpleImputer:
@@ -100,11 +112,16 @@ class ColumnCoercer(TransformerMixin, BaseEstimator):
     """
 
     def __init__(
-        self, kinds: dict[str, str] | None = None, true_values: dict | None = None, date_formats: dict | None = None
+        self,
+        kinds: dict[str, str] | None = None,
+        true_values: dict | None = None,
+        date_formats: dict | None = None,
+        number_formats: dict | None = None,
     ) -> None:
         self.kinds = kinds
         self.true_values = true_values
         self.date_formats = date_formats
+        self.number_formats = number_formats
 
     def fit(self, X: pd.DataFrame, y: object = None) -> ColumnCoercer:
         self.n_features_in_ = len(self.kinds or {})
@@ -117,7 +134,7 @@ class ColumnCoercer(TransformerMixin, BaseEstimator):
 
     def _coerce(self, s: pd.Series, kind: str) -> pd.Series:
         if kind == "numeric":
-            return pd.to_numeric(s, errors="coerce").astype("float64")
+            return self._numbers(s)
         if kind == "boolean":
             true = (self.true_values or {}).get(s.name, True)
             text = s.astype("object").map(lambda v: None if pd.isna(v) else str(v).strip().lower())
@@ -127,7 +144,20 @@ class ColumnCoercer(TransformerMixin, BaseEstimator):
             return self._dates(s)
         if kind == "text":
             return s.astype("object").map(lambda v: "" if pd.isna(v) else str(v))
-        return s.astype("object").map(lambda v: np.nan if pd.isna(v) else str(v))
+        return s.astype("object").map(lambda v: np.nan if pd.isna(v) else str(v).strip())  # as at training
+
+    def _numbers(self, s: pd.Series) -> pd.Series:
+        """As at training: text in the column's written format (``1.234,5``, ``$12``, ``45%``) if it had one, times
+        of day as seconds since midnight, infinities as missing."""
+        fmt = (getattr(self, "number_formats", None) or {}).get(s.name)  # None in pipelines saved before it
+        text = s.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool) if fmt else None
+        values = pd.to_numeric(s if not fmt else s.mask(text), errors="coerce").astype("float64")
+        if fmt and text.any():
+            values[text] = read_numbers(s[text], fmt)
+        unread = values.isna() & s.notna()
+        if unread.any():
+            values[unread] = seconds_of_day(s[unread])
+        return values.replace([np.inf, -np.inf], np.nan)
 
     def _dates(self, s: pd.Series) -> pd.Series:
         if not _is_datetime(s):  # text is read with the training format; date and datetime objects as they are

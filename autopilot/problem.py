@@ -135,3 +135,12 @@ def _positive_label(classes: list, values: pa.ChunkedArray, given: object, targe
     counts = pc.value_counts(values)
     by_value = dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True))
     return min(reversed(classes), key=lambda c: by_value[c])  # the minority class; a tie gives the later one
+
+
+def case_variants(classes: list) -> list[list[str]]:
+    """Groups of class labels that differ only in case (``Yes``, ``yes``): kept apart, but worth a warning."""
+    groups: dict[str, list[str]] = {}
+    for label in classes:
+        if isinstance(label, str):
+            groups.setdefault(label.casefold(), []).append(label)
+    return [group for group in groups.values() if len(group) > 1]

@@ -1,6 +1,8 @@
 """A job's best pipeline behind SageMaker's inference container contract, as an ASGI app served by uvicorn.
 
-``GET /ping`` answers 200 (the model is loaded before the worker accepts connections). ``POST /invocations`` takes
+``GET /ping`` answers 200 (the model is loaded, and has predicted a row of the job's validation data, before the
+worker accepts connections; a model that cannot load stops the worker instead). Predictions run in a thread, one at
+a time per worker, so /ping answers during a long one. ``POST /invocations`` takes
 ``text/csv`` (rows in the training column order without a header, or with a header row) or ``application/json`` (a
 list of records, or ``{"instances": [...]}`` of records or value lists) and answers in the type ``Accept`` asks for.
 Each answer holds the keys named in ``SAGEMAKER_INFERENCE_OUTPUT`` (comma-separated: predicted_label, probability,
@@ -12,9 +14,11 @@ probabilities, labels; default predicted_label). A bad request gets a 4xx and a 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -24,12 +28,14 @@ import pandas as pd
 from autopilot.errors import AutopilotError, ConfigError
 from autopilot.io import read_json
 from autopilot.pipeline import AutopilotPipeline
-from autopilot.preprocess import feature_kinds
+from autopilot.preprocess import feature_kinds, seconds_of_day
 
 JOB_ENV, OUTPUT_ENV, MAX_MB_ENV = "AUTOPILOT_JOB", "SAGEMAKER_INFERENCE_OUTPUT", "AUTOPILOT_MAX_PAYLOAD_MB"
 OUTPUT_KEYS = ("predicted_label", "probability", "probabilities", "labels")
 CLASSIFICATION_KEYS = ("probability", "probabilities", "labels")
 CSV, JSON = "text/csv", "application/json"
+MAX_CONNECTIONS = 100  # per worker; more get 503 (uvicorn's limit_concurrency)
+LOG = logging.getLogger("autopilot.serve")
 
 
 class RequestError(Exception):
@@ -61,6 +67,9 @@ class Model:
         self.columns = [c["name"] for c in profile["column_profiles"] if c["name"] != problem["target"]]
         self.numeric = [n for n, k in feature_kinds(profile, problem["target"]).items() if k == "numeric"]
         self.keys = output_keys(keys, self.pipeline.problem.is_classification)
+        validation = job_dir / "data" / "validation.parquet"
+        if validation.exists():  # load everything now (AutoGluon loads its models on first use), not at a request
+            self.pipeline.predict_encoded(pd.read_parquet(validation).head(1))
 
     def rows(self, body: bytes, content_type: str) -> pd.DataFrame:
         """The request body as a frame with named columns, numbers checked; RequestError when it is malformed."""
@@ -83,6 +92,8 @@ class Model:
         except (UnicodeDecodeError, csv.Error) as exc:
             raise RequestError(400, f"unreadable CSV: {exc}") from None
         lines = [line for line in lines if line]
+        if not lines:
+            raise RequestError(400, "empty body; send at least one row")
         header = [v.strip() for v in lines[0]]
         if set(self.pipeline.required_columns) <= set(header):
             return self._frame(lines[1:], header, "line", first=2)
@@ -118,6 +129,8 @@ class Model:
         values = frame[name]
         numbers = pd.to_numeric(values, errors="coerce")
         bad = numbers.isna() & values.notna() & (values.astype(str).str.strip() != "")
+        if bad.any():  # what the model reads as numbers too: overflowing (1e400) and times of day
+            bad &= ~values[bad].map(_float_like) & seconds_of_day(values[bad]).isna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise RequestError(400, f"column '{name}' row {row + 1}: {values.iloc[row]!r} is not a number")
@@ -149,6 +162,14 @@ class Model:
         return out
 
 
+def _float_like(value: object) -> bool:
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return True
+
+
 def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
@@ -158,11 +179,21 @@ def _media(value: str | None, default: str) -> str:
     return default if media in ("", "*/*") else media
 
 
+def _accepted(value: str | None) -> str:
+    """The answer's type from an Accept header (a list, in the client's order of preference; ``*/*`` is CSV)."""
+    offered = [_media(part, CSV) for part in (value or "").split(",")]
+    chosen = next((m for m in offered if m in (CSV, JSON)), None)
+    if chosen is None:
+        raise RequestError(406, f"cannot answer in '{value}'; accept {CSV} or {JSON}")
+    return chosen
+
+
 class InferenceApp:
     """The ASGI app: /ping and /invocations."""
 
     def __init__(self, model: Model, max_bytes: int) -> None:
         self.model, self.max_bytes = model, max_bytes
+        self._predicting = asyncio.Semaphore(1)  # one prediction at a time per worker: each uses every core
 
     async def __call__(self, scope: dict, receive: object, send: object) -> None:
         if scope["type"] == "lifespan":
@@ -178,7 +209,8 @@ class InferenceApp:
             status, body, media = exc.status, f"{exc}\n".encode(), "text/plain"
         except AutopilotError as exc:  # e.g. a record without a column the model needs
             status, body, media = 400, f"{exc}\n".encode(), "text/plain"
-        except Exception as exc:  # a bug must not take the worker down: answer 500 and go on
+        except Exception as exc:  # a bug must not take the worker down: answer 500, log it for the operator, go on
+            LOG.exception("500 on %s %s", scope.get("method"), scope.get("path"))
             status, body, media = 500, f"{type(exc).__name__}: {exc}".splitlines()[0].encode() + b"\n", "text/plain"
         headers = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -193,14 +225,15 @@ class InferenceApp:
         if method != "POST":
             raise RequestError(405, "/invocations takes POST")
         headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
-        accept = _media(headers.get("accept"), CSV)
-        if accept not in (CSV, JSON):
-            raise RequestError(406, f"cannot answer in '{accept}'; accept {CSV} or {JSON}")
+        accept = _accepted(headers.get("accept"))
         content_type = _media(headers.get("content-type"), CSV)
         body = await self._body(receive)
-        frame = self.model.rows(body, content_type)
-        answer, media = self.model.answer(frame, accept)
+        async with self._predicting:
+            answer, media = await asyncio.to_thread(self._predict, body, content_type, accept)
         return 200, answer, media
+
+    def _predict(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str]:
+        return self.model.answer(self.model.rows(body, content_type), accept)
 
     async def _body(self, receive: object) -> bytes:
         chunks, size = [], 0

@@ -125,6 +125,33 @@ def test_bad_input_is_one_line_exit_2_and_no_job_folder(tmp_path: Path, capsys, 
     assert not out.exists(), "a bad input must not leave a job folder"
 
 
+BAD_OPTIONS = {  # each refused before anything is read or written, naming the option
+    ("--time-limit", "0"): "--time-limit must be above 0",
+    ("--time-limit", "-5"): "--time-limit must be above 0",
+    ("--trial-time-limit", "0"): "--trial-time-limit must be above 0",
+    ("--ensembling-max-mb", "0"): "--ensembling-max-mb must be above 0",
+    ("--max-trials", "0"): "--max-trials must be at least 1",
+    ("--parallel", "0"): "--parallel must be at least 1",
+    ("--validation-fraction", "1.5"): "--validation-fraction must be between 0 and 1",
+    ("--algorithms", ","): "--algorithms names no algorithm",
+    ("--job-name", "../../x"): "--job-name must be a plain folder name",
+}
+
+
+@pytest.mark.parametrize("option", list(BAD_OPTIONS), ids=" ".join)
+def test_bad_options_are_one_line_exit_2_and_nothing_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, option: tuple[str, str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # --job-name writes under ./autopilot-output
+    argv = ["run", str(PENGUINS), "--target", "species", *option]
+    if option[0] != "--job-name":
+        argv += ["--output", str(tmp_path / "job")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("autopilot: error: ") and err.count("\n") == 1 and BAD_OPTIONS[option] in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_real_process_prints_no_traceback(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "autopilot.cli", "run", str(tmp_path / "none.csv"), "--target", "y"],

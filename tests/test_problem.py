@@ -331,3 +331,19 @@ def test_target_errors_are_data_errors() -> None:
         infer_problem(_table(["a"] * 5), "y")
     with pytest.raises(AutopilotError):
         infer_problem(_table(["a", "b"] * 5), "y", metric="bogus")
+
+
+def test_labels_lose_surrounding_spaces_none_is_missing_and_case_variants_are_said(tmp_path) -> None:
+    from autopilot.config import JobConfig
+    from autopilot.job import prepare
+
+    labels = [" yes", "yes ", "yes", "no", "Yes", "None", "no "] * 10
+    path = tmp_path / "labels.csv"
+    pd.DataFrame({"x": [i % 9 for i in range(70)], "y": labels}).to_csv(path, index=False)
+    prepared = prepare(path, JobConfig(target="y", output=str(tmp_path / "job")))
+    assert sorted(prepared.problem.classes) == ["Yes", "no", "yes"]  # 'None' is missing: its rows are dropped
+    assert prepared.labelled_rows == 60
+    said = {w["kind"]: w["message"] for w in prepared.profile["warnings"]}
+    assert said["spaces_trimmed"] == "'y' had 30 values with spaces around them; trimmed"
+    assert said["label_case"] == "'y' has labels that differ only in case ('Yes', 'yes'); kept as different classes"
+    assert not (tmp_path / "job").exists()

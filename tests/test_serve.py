@@ -8,6 +8,7 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -18,7 +19,7 @@ import pandas as pd
 import pytest
 
 from autopilot import AutoPilot
-from autopilot.batch import batch_predict
+from autopilot.batch import batch_predict, parquet_rows
 from autopilot.cli import main
 from autopilot.errors import ConfigError
 from autopilot.serve import InferenceApp, Model, output_keys
@@ -125,6 +126,7 @@ def test_malformed_requests_get_4xx_and_the_server_goes_on(jobs: dict) -> None:
         (b"Dream,abc,18,190,3700,male,2008\n", "text/csv", 400, "'bill_length_mm' row 1: 'abc' is not a number"),
         (b"", "text/csv", 400, "empty body"),
         (b"  \n", "application/json", 400, "empty body"),
+        (b"\xef\xbb\xbf", "text/csv", 400, "empty body"),  # a byte-order mark and nothing else
         (b"{not json", "application/json", 400, "unreadable JSON"),
         (b'{"instances": []}', "application/json", 400, "at least one"),
         (b'[{"island": "Dream"}]', "application/json", 400, "lacks column"),
@@ -136,6 +138,8 @@ def test_malformed_requests_get_4xx_and_the_server_goes_on(jobs: dict) -> None:
         assert answer[0] == status and reason in answer[2], (body[:40], answer)
         assert "\n" not in answer[2].strip()  # one line
     assert _call(app, "POST", "/invocations", good, content_type="text/csv", accept="text/html")[0] == 406
+    for accept, media in (("text/csv, */*", "text/csv"), ("text/html, application/json;q=0.9", "application/json")):
+        assert _call(app, "POST", "/invocations", good, content_type="text/csv", accept=accept)[:2] == (200, media)
     assert _call(app, "GET", "/invocations")[0] == 405 and _call(app, "GET", "/nowhere")[0] == 404
     assert _call(app, "POST", "/invocations", good, content_type="text/csv")[0] == 200  # still serving
 
@@ -195,3 +199,95 @@ def test_chunked_batch_predictions_equal_in_memory_ones(jobs: dict, tmp_path: Pa
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "f.csv"), pd.read_csv(out))
     assert main(["predict", str(job.path), str(tmp_path / "missing"), "--output", str(tmp_path / "g.csv")]) == 2
     assert not (tmp_path / "g.csv").exists()
+
+
+def test_parquet_chunks_follow_the_chunk_size(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from autopilot.batch import chunks
+
+    frame = pd.DataFrame({"a": np.arange(10_000, dtype=float), "b": np.arange(10_000) % 7})
+    frame.to_parquet(tmp_path / "rows.parquet")
+    metadata = pq.ParquetFile(tmp_path / "rows.parquet").metadata
+    small = [len(c) for c in chunks(tmp_path / "rows.parquet", chunk_bytes=16_000)]
+    assert sum(small) == 10_000 and len(small) > 5 and max(small) == parquet_rows(metadata, 16_000)
+    assert [len(c) for c in chunks(tmp_path / "rows.parquet", chunk_bytes=64 << 20)] == [10_000]
+
+
+def test_a_header_only_file_is_refused_and_nothing_written(jobs: dict, tmp_path: Path, capsys) -> None:
+    job = jobs["multiclass"]
+    header = ",".join(pd.read_csv(DATASETS / "penguins.csv").columns) + "\n"
+    (tmp_path / "empty.csv").write_text(header)
+    assert main(["predict", str(job.path), str(tmp_path / "empty.csv"), "--output", str(tmp_path / "p.csv")]) == 2
+    assert "no rows to predict" in capsys.readouterr().err and not (tmp_path / "p.csv").exists()
+
+
+class _SlowModel:
+    """Stands in for a model whose prediction takes until ``release`` is set."""
+
+    def __init__(self) -> None:
+        self.started, self.release = threading.Event(), threading.Event()
+
+    def rows(self, body: bytes, content_type: str) -> bytes:
+        return body
+
+    def answer(self, rows: bytes, accept: str) -> tuple[bytes, str]:
+        self.started.set()
+        assert self.release.wait(30)
+        return b"done\n", "text/csv"
+
+
+def test_ping_answers_while_a_long_prediction_runs() -> None:
+    model = _SlowModel()
+    app = InferenceApp(model, 1 << 20)
+
+    async def request(path: str, method: str) -> int:
+        sent: list[dict] = []
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b"1,2\n", "more_body": False}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await app({"type": "http", "method": method, "path": path, "headers": []}, receive, send)
+        return sent[0]["status"]
+
+    async def scenario() -> tuple[int, int]:
+        slow = asyncio.create_task(request("/invocations", "POST"))
+        while not model.started.is_set():
+            await asyncio.sleep(0.01)
+        ping = await request("/ping", "GET")  # answered while the prediction still runs
+        model.release.set()
+        return ping, await slow
+
+    assert asyncio.run(scenario()) == (200, 200)
+
+
+def test_a_500_is_logged_for_the_operator(jobs: dict, caplog: pytest.LogCaptureFixture) -> None:
+    app = _app(jobs["multiclass"])
+    app.model.answer = lambda *args: 1 / 0  # a bug past the request checks
+    good = _rows("multiclass", 1).to_csv(index=False, header=False).encode()
+    with caplog.at_level("ERROR", logger="autopilot.serve"):
+        assert _call(app, "POST", "/invocations", good, content_type="text/csv")[0] == 500
+    assert "ZeroDivisionError" in caplog.text and "500 on POST /invocations" in caplog.text
+
+
+def test_a_hive_partitioned_folder_trains_and_predicts_with_its_partition_column(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from autopilot.data import read_table
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=120), "region": rng.choice(["north", "south"], 120)})
+    frame["y"] = np.where(frame["region"] == "north", 1.0, -1.0) + frame["x"] / 10
+    pq.write_to_dataset(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "data", ["region"])
+    quick = {"mode": "hpo", "strategy": "defaults", "algorithms": ["linear-learner"], "verbose": False}
+    job = AutoPilot(target="region", output=tmp_path / "by-region", **quick).fit(tmp_path / "data")
+    assert sorted(job.problem.classes) == ["north", "south"]  # the partition column is a column
+    job = AutoPilot(target="y", output=tmp_path / "job", **quick).fit(tmp_path / "data")
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", str(job.path), str(tmp_path / "data"), "--output", str(out)]) == 0
+    rows = read_table(tmp_path / "data")[0].to_pandas().drop(columns="y")
+    np.testing.assert_allclose(pd.read_csv(out)["predicted_label"], job.predict(rows)["predicted_label"])

@@ -94,3 +94,36 @@ def test_dates_read_the_same_whatever_batch_they_come_in(typed_jobs: dict, name:
     assert both == reversed_order == alone
     april = rows.assign(joined=pd.Timestamp("2020-04-03"))
     assert job.predict(april)["proba_yes"].iloc[0] == both[0]
+
+
+@pytest.mark.parametrize("name", ["hpo", "ensembling"])
+def test_infinities_predict_as_missing_values_on_every_path(typed_jobs: dict, name: str, tmp_path: Path) -> None:
+    job = typed_jobs[name]
+    rows = _typed_table(seed=3).drop(columns="label").head(3)
+    missing = job.predict(rows.assign(amount=np.nan)).reset_index(drop=True)
+    infinite = rows.assign(amount=[np.inf, -np.inf, float("1e400")])
+    pd.testing.assert_frame_equal(job.predict(infinite).reset_index(drop=True), missing)
+    text = rows.assign(amount=["inf", "-Infinity", "1e400"])
+    text.to_csv(tmp_path / "rows.csv", index=False)
+    batch_predict(job.path, tmp_path / "rows.csv", tmp_path / "out.csv")
+    answered = pd.read_csv(tmp_path / "out.csv", float_precision="round_trip")
+    pd.testing.assert_frame_equal(answered, missing, check_dtype=False)
+    app = InferenceApp(Model(job.path, "predicted_label"), 6 << 20)
+    status, _, answer = _call(
+        app, "POST", "/invocations", text.to_csv(index=False, header=False).encode(), content_type="text/csv"
+    )
+    assert status == 200 and answer.split() == missing["predicted_label"].tolist()
+
+
+def test_a_job_trains_on_infinities_as_missing_values_and_says_so(tmp_path: Path) -> None:
+    data = _typed_table().assign(amount=lambda f: f["amount"].where(f.index % 7 != 0, np.inf))
+    data.loc[3, "count"] = -np.inf  # an integer column turned float by it
+    job = AutoPilot(target="label", output=tmp_path / "job", mode="hpo", strategy="defaults", verbose=False).fit(data)
+    assert (job.leaderboard["status"] == "succeeded").all()
+    said = {w["column"]: w["message"] for w in job.profile["warnings"] if w["kind"] == "infinite"}
+    assert said == {
+        "amount": "'amount' had 35 infinite values; read as missing",
+        "count": "'count' had 1 infinite value; read as missing",
+    }
+    train = pd.read_parquet(job.path / "data" / "train.parquet")
+    assert np.isfinite(train["amount"].dropna()).all() and np.isfinite(train["count"].dropna()).all()

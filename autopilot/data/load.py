@@ -5,6 +5,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from autopilot.data.heap import release_free_memory
+from autopilot.data.numbers import parse_written_numbers
 from autopilot.data.types import parse_datetime_strings
 from autopilot.errors import DataError
 
@@ -24,12 +27,13 @@ CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 256 * 1024
+MAX_HEADER_BYTES = 64 << 20  # a header row may be this long (about four million columns)
 BLOCK_BYTES = 4 << 20  # measured on 2 cores: as fast as larger blocks, with a lower peak
 POOL = pa.system_memory_pool()
 # Cells read as missing: pyarrow's default list without the old MSVC spellings ("1.#IND", "-1.#QNAN", ...) and
 # "-nan"/"-NaN". Tokens that start like a number are tried against every number cell, which cost ~8% of the read;
 # "-nan" still ends up missing in a number column (it parses as NaN, and NaN is made missing).
-NULL_TOKENS = ["", "#N/A", "#N/A N/A", "#NA", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null"]
+NULL_TOKENS = ["", "#N/A", "#N/A N/A", "#NA", "<NA>", "N/A", "NA", "NULL", "NaN", "-NaN", "None", "n/a", "nan", "null"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ def read_table(path: str | Path) -> tuple[pa.Table, SourceInfo]:
                 f"{path}: unsupported file type '{path.suffix}'; give a .csv/.tsv/.txt file, a .parquet file "
                 "or a folder of Parquet parts"
             )
-    return normalize_table(table, str(path)), info
+    return normalize_table(table, str(path), decimal_comma=info.delimiter == ";"), info
 
 
 def table_from_pandas(df: pd.DataFrame) -> pa.Table:
@@ -81,8 +85,10 @@ def table_from_pandas(df: pd.DataFrame) -> pa.Table:
     return normalize_table(table, "the DataFrame")
 
 
-def normalize_table(table: pa.Table, where: str) -> pa.Table:
-    """Decode dictionaries, make float NaN missing (as pandas does), parse date strings, and refuse empty tables."""
+def normalize_table(table: pa.Table, where: str, decimal_comma: bool = False) -> pa.Table:
+    """Decode dictionaries, widen half floats, read times of day as seconds since midnight, make float NaN missing
+    (as pandas does), parse date strings and written numbers (``decimal_comma``: a comma is the decimal mark where
+    both read, as in a ``;``-separated export), and refuse empty tables."""
     if table.num_columns == 0:
         raise DataError(f"{where} has no columns; give a file with a header row and data")
     if table.num_rows == 0:
@@ -90,10 +96,21 @@ def normalize_table(table: pa.Table, where: str) -> pa.Table:
     for i, field in enumerate(table.schema):
         if pa.types.is_dictionary(field.type):
             table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
-        elif pa.types.is_floating(field.type) and _has_nan(table.column(i)):
+        elif pa.types.is_float16(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.float32()))
+        elif pa.types.is_time(field.type):  # new rows' times are read the same way (``seconds_of_day``)
+            table = table.set_column(i, field.name, _seconds_since_midnight(table.column(i)))
+    for i, field in enumerate(table.schema):
+        if pa.types.is_floating(field.type) and _has_nan(table.column(i)):
             column = table.column(i)
             table = table.set_column(i, field.name, pc.if_else(pc.is_nan(column), None, column))
-    return parse_datetime_strings(table)
+    return parse_written_numbers(parse_datetime_strings(table), decimal_comma)
+
+
+def _seconds_since_midnight(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    unit = {"s": 1, "ms": 1e3, "us": 1e6, "ns": 1e9}[column.type.unit]
+    ticks = column.cast(pa.int32() if column.type.bit_width == 32 else pa.int64())
+    return pc.divide(ticks.cast(pa.float64()), unit)
 
 
 def _has_nan(column: pa.ChunkedArray) -> bool:
@@ -106,6 +123,19 @@ def _has_nan(column: pa.ChunkedArray) -> bool:
         if len(raw) and np.isnan(np.max(raw)):
             return bool(pc.any(pc.is_nan(column)).as_py())
     return False
+
+
+def column_names(header: list[str]) -> list[str]:
+    """The header's names, an empty one named ``unnamed_<position>`` (with a suffix if that name is taken)."""
+    taken, names = set(header), []
+    for i, name in enumerate(header):
+        if not name:
+            name, suffix = f"unnamed_{i}", 1
+            while name in taken:
+                name, suffix = f"unnamed_{i}_{suffix}", suffix + 1
+            taken.add(name)
+        names.append(name)
+    return names
 
 
 def _check_names(names: list[str], where: str) -> None:
@@ -126,16 +156,62 @@ class _Dialect:
     newlines_in_values: bool
 
 
-def _read_csv(path: Path) -> tuple[pa.Table, SourceInfo]:
-    size = path.stat().st_size
+def text_column(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Bytes as text: UTF-8 where they are (checked at Arrow's speed), else value by value, Latin-1 for a value that
+    is not UTF-8."""
+    try:
+        return column.cast(pa.string())
+    except pa.ArrowInvalid:
+        return pa.array([None if v is None else _decode(v) for v in column.to_pylist()], pa.string())
+
+
+def _has_utf8_letters(sample: bytes) -> bool:
+    """Whether text that is not all UTF-8 still holds UTF-8 letters beyond ASCII (a file of mixed encodings)."""
+    return any(ord(c) > 127 and c != "\ufffd" for c in sample.decode("utf-8", errors="replace"))
+
+
+def _decode(value: bytes) -> str:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+def read_sample(path: Path) -> bytes:
+    """The file's first SAMPLE_BYTES (decompressed), read on to the end of the header when it is wider than that."""
     with pa.input_stream(str(path)) as stream:  # decompresses .gz transparently
         sample = stream.read(SAMPLE_BYTES)
+        while b"\n" not in sample and len(sample) < MAX_HEADER_BYTES:
+            more = stream.read(SAMPLE_BYTES)
+            if not more:
+                break
+            sample += more
+    return sample
+
+
+@contextmanager
+def _long_fields() -> Iterator[None]:
+    """Python's csv module refuses fields over 128 KiB (a long text, or a wide header split on the wrong delimiter)."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(MAX_HEADER_BYTES)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _read_csv(path: Path) -> tuple[pa.Table, SourceInfo]:
+    size = path.stat().st_size
+    sample = read_sample(path)
     dialect = sniff_dialect(sample, path)
     table = _pyarrow_read(path, dialect, sample)
     if dialect.encoding.startswith("utf-8") and any(pa.types.is_binary(f.type) for f in table.schema):
-        # pyarrow keeps bytes that are not UTF-8 as binary; such a file is Latin-1 (or Windows-1252).
+        # pyarrow keeps a column with bytes that are not UTF-8 as binary: its values are decoded one by one, so the
+        # Latin-1 (or Windows-1252) ones read as such and the UTF-8 ones, in the same file, stay clean
+        binary = [i for i, f in enumerate(table.schema) if pa.types.is_binary(f.type)]
+        for i in binary:
+            table = table.set_column(i, table.schema.field(i).name, text_column(table.column(i)))
         dialect = _Dialect("latin-1", dialect.delimiter, dialect.header, dialect.newlines_in_values)
-        table = _pyarrow_read(path, dialect, sample)
     release_free_memory()  # the parser's freed buffers, so the steps after loading do not grow the process
     return table, SourceInfo(str(path), "csv", size, dialect.encoding, dialect.delimiter)
 
@@ -148,12 +224,17 @@ def sniff_dialect(sample: bytes, path: Path) -> _Dialect:
     encoding = "utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8"
     try:
         text = codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
-    except UnicodeDecodeError:  # a BOM is no part of Latin-1 text: drop it so the first name stays clean
-        encoding, text = "latin-1", sample.removeprefix(codecs.BOM_UTF8).decode("latin-1")
-    if len(sample) == SAMPLE_BYTES:  # drop the last, probably cut, line
+    except UnicodeDecodeError:
+        if _has_utf8_letters(sample.removeprefix(codecs.BOM_UTF8)):  # UTF-8 with some Latin-1 values: pyarrow
+            lines = sample.removeprefix(codecs.BOM_UTF8).split(b"\n")  # keeps those as bytes, decoded later; it
+            encoding, text = "utf-8", "\n".join(_decode(line) for line in lines)  # skips a BOM itself
+        else:  # a BOM is no part of Latin-1 text: drop it so the first name stays clean
+            encoding, text = "latin-1", sample.removeprefix(codecs.BOM_UTF8).decode("latin-1")
+    if len(sample) >= SAMPLE_BYTES:  # drop the last, probably cut, line
         text = text[: text.rfind("\n") + 1] or text
-    delimiter = _sniff_delimiter(text)
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    with _long_fields():
+        delimiter = _sniff_delimiter(text)
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     header = [h.strip() for h in rows[0]] if rows else []
     _check_names(header, str(path))
     multiline = any("\n" in field or "\r" in field for row in rows for field in row)
@@ -164,7 +245,7 @@ def _sniff_delimiter(text: str) -> str:
     """The delimiter that splits the sample into the most columns, consistently across rows."""
     best, best_score = ",", 0.0
     for delimiter in DELIMITERS:
-        rows = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if r][:50]
+        rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r][:50]
         if not rows or len(rows[0]) < 2:
             continue
         consistent = sum(len(r) == len(rows[0]) for r in rows) / len(rows)
@@ -177,7 +258,7 @@ def _sniff_delimiter(text: str) -> str:
 def _pyarrow_read(path: Path, dialect: _Dialect, sample: bytes) -> pa.Table:
     """Read in 4 MB blocks (the default 1 MB is slower, larger blocks raise the peak) into the system allocator, which
     hands freed parse buffers back to the OS; that keeps peak memory down on large files."""
-    names = [h or f"unnamed_{i}" for i, h in enumerate(dialect.header)]
+    names = column_names(dialect.header)
     read = pacsv.ReadOptions(
         encoding=dialect.encoding, column_names=names or None, skip_rows=1 if names else 0, block_size=BLOCK_BYTES
     )
@@ -196,17 +277,40 @@ def _pyarrow_read(path: Path, dialect: _Dialect, sample: bytes) -> pa.Table:
 
 def _read_typed(path: Path, read: pacsv.ReadOptions, parse: pacsv.ParseOptions, sample: bytes) -> pa.Table:
     """Read with the column types pyarrow infers from the sample fixed up front, which skips inference in every block
-    (about 10% faster on a 500 MB file); if a later value does not fit its type, read again inferring throughout."""
+    (about 10% faster on a 500 MB file); if a later value does not fit its type, read again inferring throughout.
+    Columns of codes with leading zeros in the sample (ZIP codes: ``02134``) are read as text, keeping the zeros."""
+    codes = {name: pa.string() for name in _zero_led_columns(sample, read, parse)}
     types = _sample_types(sample, read, parse) if path.stat().st_size > BLOCK_BYTES else {}
     if types:
+        types |= codes
         convert = pacsv.ConvertOptions(strings_can_be_null=True, column_types=types, null_values=NULL_TOKENS)
         try:
             return pacsv.read_csv(str(path), read, parse, convert, memory_pool=POOL)
         except pa.ArrowInvalid as exc:
             if "conversion error" not in str(exc):
                 raise
-    convert = pacsv.ConvertOptions(strings_can_be_null=True, null_values=NULL_TOKENS)
+    convert = pacsv.ConvertOptions(strings_can_be_null=True, column_types=codes, null_values=NULL_TOKENS)
     return pacsv.read_csv(str(path), read, parse, convert, memory_pool=POOL)
+
+
+def _zero_led_columns(sample: bytes, read: pacsv.ReadOptions, parse: pacsv.ParseOptions) -> list[str]:
+    """Columns whose sample values are all digits, some with a leading zero (``02134``): codes, not numbers."""
+    if not read.column_names:
+        return []
+    complete = sample[: sample.rfind(b"\n") + 1]
+    options = pacsv.ReadOptions(encoding=read.encoding, column_names=read.column_names, skip_rows=read.skip_rows)
+    as_text = pacsv.ConvertOptions(column_types=dict.fromkeys(read.column_names, pa.string()), null_values=NULL_TOKENS)
+    try:
+        table = pacsv.read_csv(pa.py_buffer(complete), options, parse, as_text)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return []
+    out = []
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        values = column.drop_null()
+        digits = len(values) and pc.all(pc.match_substring_regex(values, r"^\d+$")).as_py()
+        if digits and pc.any(pc.match_substring_regex(values, r"^0\d")).as_py():
+            out.append(name)
+    return out
 
 
 def _sample_types(sample: bytes, read: pacsv.ReadOptions, parse: pacsv.ParseOptions) -> dict[str, pa.DataType]:
@@ -223,7 +327,7 @@ def _sample_types(sample: bytes, read: pacsv.ReadOptions, parse: pacsv.ParseOpti
 
 def _ragged_message(path: Path, dialect: _Dialect) -> str:
     """Find the first row whose field count differs from the header, by line number (slow path, errors only)."""
-    with pa.input_stream(str(path)) as raw:
+    with pa.input_stream(str(path)) as raw, _long_fields():
         handle = io.TextIOWrapper(raw, encoding=dialect.encoding, errors="replace", newline="")
         reader = csv.reader(handle, delimiter=dialect.delimiter)
         width = len(next(reader, []))
@@ -267,9 +371,34 @@ def _read_parquet_folder(path: Path) -> tuple[pa.Table, SourceInfo]:
                 f"{path}: Parquet parts disagree: {part.name} has {_schema_text(schema)} but {first_path.name} has "
                 f"{_schema_text(first)}; rewrite the parts with one schema"
             )
-    table = pads.dataset([str(p) for p in parts], format="parquet").to_table()
-    return table, SourceInfo(str(path), "parquet", sum(p.stat().st_size for p in parts))
+    hive = pads.HivePartitioning.discover(infer_dictionary=False)  # col=value/ folders give their column back
+    dataset = pads.dataset([str(p) for p in parts], format="parquet", partitioning=hive, partition_base_dir=str(path))
+    return dataset.to_table(), SourceInfo(str(path), "parquet", sum(p.stat().st_size for p in parts))
 
 
 def _schema_text(schema: pa.Schema) -> str:
     return "(" + ", ".join(f"{f.name}: {f.type}" for f in schema) + ")"
+
+
+def tidy_values(table: pa.Table) -> tuple[pa.Table, list[tuple[str, str, str]]]:
+    """The rules every value takes, at training and (``ColumnCoercer``) for new rows: an infinite float (``inf``,
+    ``-Infinity``, ``1e400``) is missing, and text loses the spaces around it (``' yes'`` is ``'yes'``). Returns the
+    table and, per column changed, a warning (column, kind, message) saying what was done."""
+    said = []
+    for i, field in enumerate(table.schema):
+        column = table.column(i)
+        if pa.types.is_floating(field.type):
+            changed = pc.is_inf(column)
+            tidy, kind = pc.if_else(changed, pa.scalar(None, field.type), column), "infinite"
+        elif pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            tidy = pc.utf8_trim_whitespace(column)
+            changed, kind = pc.not_equal(column, tidy), "spaces_trimmed"
+        else:
+            continue
+        count = pc.sum(changed).as_py() or 0
+        if count:
+            table = table.set_column(i, field, tidy)
+            values = f"{count:,} {'infinite ' * (kind == 'infinite')}value{'s' * (count != 1)}"
+            done = "; read as missing" if kind == "infinite" else " with spaces around them; trimmed"
+            said.append((field.name, kind, f"had {values}{done}"))
+    return table, said

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from autopilot.data.heap import reuse_freed_memory
 from autopilot.data.leakage import hashable, take_sorted, target_findings, target_warnings, warning
+from autopilot.data.numbers import field_number_format
 from autopilot.data.types import ColumnKind, boolean_true_value, classify, date_format
 
 TOP_VALUES = 5
@@ -41,11 +42,14 @@ def profile_table(table: pa.Table, target: str | None = None, file_bytes: int | 
         duplicates = pool.submit(_duplicate_rows, table)  # these two need none of the column jobs' output
         findings = pool.submit(target_findings, table, target) if has_target else None
         costly_first = sorted(range(table.num_columns), key=lambda i: -_cost(table.schema.field(i).type))
-        jobs = {i: pool.submit(_column_profile, table.column_names[i], table.column(i)) for i in costly_first}
+        names = table.column_names  # built afresh on each access: once, not once per column
+        jobs = {i: pool.submit(_column_profile, names[i], table.column(i)) for i in costly_first}
         columns = [jobs[i].result() for i in range(table.num_columns)]
         for field, column in zip(table.schema, columns, strict=True):
             if column["kind"] == ColumnKind.DATETIME.value:
                 column["date_format"] = date_format(field)  # new rows are read with it, whatever their batch
+            elif field_number_format(field):
+                column["number_format"] = field_number_format(field)  # and numbers written as text, with this
         kinds = {c["name"]: c["kind"] for c in columns}
         target_warns = target_warnings(table, target, findings.result(), kinds) if findings else []
     warnings = [w for c in columns for w in _column_warnings(c, target)]
@@ -260,6 +264,11 @@ def _column_warnings(col: dict, target: str | None) -> list[dict]:
         out.append(warning(name, "constant", "has a single value; dropped from the features"))
     elif kind == ColumnKind.IDENTIFIER.value:
         out.append(warning(name, "id_like", "looks like an identifier or is unsupported; dropped from the features"))
+    if col.get("number_format"):
+        fmt = col["number_format"]
+        how = f"decimal mark '{fmt['decimal']}'" + (", percentages as fractions" if fmt["percent"] else "")
+        how += f", currency '{fmt['currency']}' dropped" if fmt["currency"] else ""
+        out.append(warning(name, "number_format", f"holds numbers written as text; read as numbers ({how})"))
     if col["missing_pct"] >= MOSTLY_MISSING_PCT:
         out.append(warning(name, "mostly_missing", f"is {col['missing_pct']:.1f}% missing; imputed with an indicator"))
     if kind == ColumnKind.CATEGORICAL.value and (col["unique"] or 0) > HIGH_CARDINALITY:

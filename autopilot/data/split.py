@@ -41,3 +41,15 @@ def split_train_validation(
         rows, test_size=n_val, random_state=seed, stratify=y.to_numpy() if classification else None
     )
     return np.sort(train), np.sort(val)
+
+
+def stopping_split(y: pd.Series, classification: bool, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The split of a fold's training rows for early stopping: as ``split_train_validation``, except that a class
+    with a single row there (one of two in the data, the other in the scored fold) keeps it in the train part."""
+    counts = y.value_counts() if classification else pd.Series(dtype=int)
+    single = y.isin(counts.index[counts < 2]).to_numpy()
+    if not single.any():
+        return split_train_validation(y, classification, fraction, seed)
+    rest = np.flatnonzero(~single)
+    train, val = split_train_validation(y.iloc[rest].reset_index(drop=True), classification, fraction, seed)
+    return np.sort(np.concatenate([rest[train], np.flatnonzero(single)])), rest[val]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -35,6 +36,8 @@ DATE_FORMATS = [
     "%m/%d/%Y %H:%M",
     "%d-%b-%Y",
 ]
+DATE_SAMPLE = 10_000  # distinct values a text column's date format is chosen on
+DATES_SHARE = 0.99  # of them that must read as dates
 DATE_FORMAT_KEY = "autopilot.date_format"  # Arrow field metadata: the format learned at training
 DATE_LOOK = re.compile(r"^\d{1,4}[/.\-]\w{1,3}[/.\-]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?)?$")
 
@@ -82,16 +85,21 @@ def classify(name: str, dtype: pa.DataType, stats: dict) -> ColumnKind:
 
 def parse_datetime_strings(table: pa.Table) -> pa.Table:
     """Turn string columns whose values are dates in a common format into timestamps (pyarrow's CSV reader does
-    ISO dates itself; DataFrames and Parquet files need this)."""
+    ISO dates itself; DataFrames and Parquet files need this). The format is chosen on the column's distinct values
+    (up to DATE_SAMPLE, each weighed by its rows), so a day-first file whose first rows all have days up to 12 still
+    reads day first; a column of dates with a few stray values (under 1% of rows) is still dates, those missing."""
     for i, field in enumerate(table.schema):
         if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
             continue
-        sample = table.column(i).drop_null().slice(0, 200).to_pylist()
-        if not sample or not all(DATE_LOOK.match(v.strip()) for v in sample):
+        counts = pc.value_counts(table.column(i).drop_null()).slice(0, DATE_SAMPLE)
+        values, rows = counts.field("values").to_pylist(), np.asarray(counts.field("counts"), dtype=np.float64)
+        looks = np.array([bool(DATE_LOOK.match(v.strip())) for v in values], dtype=bool)
+        if not values or rows[looks].sum() < DATES_SHARE * rows.sum():
             continue
-        fmt = _date_format(sample)
+        fmt = _date_format([v.strip() for v in values], rows / rows.sum())
         if fmt is not None:
-            parsed = pc.strptime(table.column(i), format=fmt, unit="s", error_is_null=True)
+            text = pc.utf8_trim_whitespace(table.column(i))
+            parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
             table = table.set_column(i, pa.field(field.name, parsed.type, metadata={DATE_FORMAT_KEY: fmt}), parsed)
     return table
 
@@ -102,9 +110,12 @@ def date_format(field: pa.Field) -> str:
     return fmt.decode() if fmt else "ISO8601"
 
 
-def _date_format(sample: list[str]) -> str | None:
+def _date_format(values: list[str], weights: np.ndarray) -> str | None:
+    """The format that reads the most of the rows (``weights``: each value's share of them), at least DATES_SHARE;
+    the first listed on a tie."""
+    best, best_share = None, DATES_SHARE
     for fmt in DATE_FORMATS:
-        parsed = pd.to_datetime(pd.Series(sample), format=fmt, errors="coerce")
-        if parsed.notna().mean() >= 0.99:
-            return fmt
-    return None
+        share = float(weights[pd.to_datetime(pd.Series(values), format=fmt, errors="coerce").notna().to_numpy()].sum())
+        if share > best_share or (best is None and share >= best_share):
+            best, best_share = fmt, share
+    return best

@@ -9,6 +9,7 @@ waited for.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from concurrent.futures import Executor
 
@@ -31,8 +32,14 @@ def _client_class() -> type:
     return Client
 
 
+ADDRESS = re.compile(r"((tcp|tls|ws|wss|ucx)://)?[^\s/:]+:\d{1,5}")  # a scheduler's address: [scheme://]host:port
+
+
 def check_cluster(address: str) -> None:
-    """Refuse, in one line, an address with no scheduler answering (before the job folder is made)."""
+    """Refuse, in one line, an address that is not one or with no scheduler answering (before the job folder is
+    made)."""
+    if not ADDRESS.fullmatch(address):
+        raise ConfigError(f"--cluster {address!r} is not a scheduler address; give tcp://HOST:PORT")
     client = _connect(address)
     client.close()
 
@@ -40,7 +47,7 @@ def check_cluster(address: str) -> None:
 def _connect(address: str) -> object:
     try:
         return _client_class()(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError) as exc:
         raise ConfigError(f"no Dask scheduler answers at {address} ({exc}); start one or check --cluster") from None
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from autopilot.data import split_train_validation
+from autopilot.data.split import stopping_split
 from autopilot.metrics import score_all
 from autopilot.pipeline import AutopilotPipeline
 from autopilot.problem import Problem
@@ -31,7 +31,7 @@ def cross_validate(
     predictions: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
     for fit_idx, test_idx in splitter(folds, shuffle=True, random_state=seed).split(rows, y):
         fit_rows = rows.iloc[fit_idx]
-        train_idx, stop_idx = split_train_validation(
+        train_idx, stop_idx = stopping_split(
             fit_rows[problem.target], problem.is_classification, EARLY_STOPPING_SHARE, seed
         )
         pipeline = make_pipeline().fit(fit_rows.iloc[train_idx], fit_rows.iloc[stop_idx])

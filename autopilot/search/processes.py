@@ -18,6 +18,7 @@ from concurrent.futures import Executor, Future
 
 from autopilot.errors import JobError
 
+WATCH_SECONDS = 1.0  # how often a trial's process checks that its job's process is still there
 PRELOAD = ["autopilot.search.runner", "autopilot.candidates.linear_train", "autopilot.candidates.mlp_train"]
 
 
@@ -45,14 +46,26 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _child(conn: object, fn: Callable, args: tuple, kwargs: dict, env: dict) -> None:
+def _child(conn: object, fn: Callable, args: tuple, kwargs: dict, env: dict, job_pid: int) -> None:
     os.environ.update(env)
+    threading.Thread(target=_die_with, args=(job_pid,), daemon=True).start()
     try:
         conn.send((True, fn(*args, **kwargs)))
     except BaseException:  # reported to the parent, which records the trial as failed
         conn.send((False, traceback.format_exc()))
     finally:
         conn.close()
+
+
+def _die_with(job_pid: int) -> None:
+    """End this trial's process once the job's process is gone (killed, or stopped by SIGTERM): its parent is the
+    forkserver, so nothing else would stop it writing into a folder a resumed run now uses."""
+    while True:
+        time.sleep(WATCH_SECONDS)
+        try:
+            os.kill(job_pid, 0)
+        except (ProcessLookupError, PermissionError):  # gone (PermissionError: its pid is another user's now)
+            os._exit(1)
 
 
 class TrialProcessExecutor(Executor):
@@ -83,7 +96,7 @@ class TrialProcessExecutor(Executor):
 
     def _run(self, future: Future, fn: Callable, args: tuple, kwargs: dict, env: dict) -> None:
         receiver, sender = self._ctx.Pipe(duplex=False)
-        process = self._ctx.Process(target=_child, args=(sender, fn, args, kwargs, env), daemon=True)
+        process = self._ctx.Process(target=_child, args=(sender, fn, args, kwargs, env, os.getpid()), daemon=True)
         timeout = self._timeout()
         process.start()
         sender.close()

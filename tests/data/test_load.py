@@ -72,7 +72,8 @@ def test_semicolon_file_with_decimal_commas_keeps_semicolon(tmp_path: Path) -> N
     table, source = read_table(_write(tmp_path / "eu.csv", text))
     assert source.delimiter == ";"
     assert table.column_names == ["a", "b", "c"]
-    assert table.column("a").to_pylist() == [f"{i},5" for i in range(10)]
+    assert table.column("a").to_pylist() == [i + 0.5 for i in range(10)]  # decimal commas read as numbers
+    assert table.column("b").to_pylist() == [i + 0.25 for i in range(10)]
     assert table.column("c").to_pylist() == [f"x{i}" for i in range(10)]
 
 
@@ -388,10 +389,66 @@ def test_typed_read_latin1_byte_after_the_sample(tmp_path: Path, small_blocks: N
 
 
 def test_missing_tokens_and_signed_nan_in_csv(tmp_path: Path) -> None:
-    """The usual tokens read as missing; "-nan" parses as NaN in a number column and is made missing too. The old
-    MSVC spellings ("1.#IND") are not tokens, so in a text column they stay text."""
+    """The usual tokens (pandas' own, "-NaN" and "None" among them) read as missing; "-nan" parses as NaN in a
+    number column and is made missing too. The old MSVC spellings ("1.#IND") are not tokens: in text they stay text."""
     text = "x,word\n1.5,a\nNA,1.#IND\n-nan,n/a\nNAN,null\n,b\n2.5,-NaN\n"
     table, _ = read_table(_write(tmp_path / "tokens.csv", text))
     assert table.column("x").type == pa.float64()
     assert table.column("x").to_pylist() == [1.5, None, None, None, None, 2.5]
-    assert table.column("word").to_pylist() == ["a", "1.#IND", None, None, "b", "-NaN"]
+    assert table.column("word").to_pylist() == ["a", "1.#IND", None, None, "b", None]
+
+
+def test_a_header_wider_than_the_sample_and_a_long_text_field_read(tmp_path: Path) -> None:
+    import csv
+
+    wide = tmp_path / "wide.csv"
+    names = [f"column_with_a_long_name_{i:05d}" for i in range(9000)]  # a 270 KB header
+    wide.write_text(",".join([*names, "y"]) + "\n" + "\n".join(",".join(["1"] * 9001) for _ in range(3)) + "\n")
+    table, _ = read_table(wide)
+    assert table.num_columns == 9001 and table.column_names[-2:] == ["column_with_a_long_name_08999", "y"]
+    long = tmp_path / "long.csv"
+    long.write_text('t,y\n"' + "x" * 300_000 + '",1\nb,2\nc,3\n')
+    assert read_table(long)[0].column("t").to_pylist()[1:] == ["b", "c"]
+    assert csv.field_size_limit() == 131072  # the process's csv limit is left as it was
+
+
+def test_old_mac_line_endings_and_an_empty_name_beside_its_default(tmp_path: Path) -> None:
+    (tmp_path / "cr.csv").write_bytes(b"a,b,y\r1,2,x\r3,4,z\r5,6,x\r")
+    table, _ = read_table(tmp_path / "cr.csv")
+    assert table.column_names == ["a", "b", "y"] and table.column("y").to_pylist() == ["x", "z", "x"]
+    (tmp_path / "names.csv").write_text("a,,unnamed_1,y\n1,2,3,x\n4,5,6,z\n")
+    table, _ = read_table(tmp_path / "names.csv")
+    assert table.column_names == ["a", "unnamed_1_1", "unnamed_1", "y"]
+
+
+def test_times_of_day_and_half_floats_are_numbers(tmp_path: Path) -> None:
+    import datetime
+
+    import numpy as np
+
+    from autopilot.data import profile_table
+    from autopilot.preprocess import ColumnCoercer
+
+    times = pa.array([datetime.time(1, 2, 3), datetime.time(13, 4)], pa.time32("s"))
+    halves = pa.array(np.array([1.5, 2.5], np.float16))
+    pq.write_table(pa.table({"t": times, "h": halves, "y": ["a", "b"]}), tmp_path / "odd.parquet")
+    (tmp_path / "times.csv").write_text("t,y\n01:02:03,a\n13:04:00,b\n")
+    for path in (tmp_path / "odd.parquet", tmp_path / "times.csv"):
+        table, _ = read_table(path)
+        assert table.column("t").to_pylist() == [3723.0, 47040.0]
+        assert profile_table(table, "y")["column_profiles"][0]["kind"] == "numeric"
+    assert read_table(tmp_path / "odd.parquet")[0].column("h").to_pylist() == [1.5, 2.5]
+    new_rows = pd.DataFrame({"t": ["01:02:03", datetime.time(13, 4), "13:04", "7200", "noon"]})
+    seconds = ColumnCoercer(kinds={"t": "numeric"}).transform(new_rows)["t"].tolist()
+    assert seconds[:4] == [3723.0, 47040.0, 47040.0, 7200.0] and np.isnan(seconds[4])
+
+
+def test_a_file_of_utf8_with_some_latin1_values_keeps_both_clean(tmp_path: Path) -> None:
+    from autopilot.batch import chunks
+
+    lines = [b"name,n"] + [f"crème brûlée {i},{i}".encode() for i in range(2000)] + ["café,1".encode("latin-1")]
+    path = _write(tmp_path / "mixed.csv", b"\n".join(lines) + b"\n")
+    table, _ = read_table(path)
+    names = table.column("name").to_pylist()
+    assert names[0] == "crème brûlée 0" and names[-1] == "café"  # neither garbled
+    assert pd.concat(chunks(path, chunk_bytes=4096))["name"].tolist() == names  # batch reads them the same

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autopilot.data.split import split_train_validation, validation_share
+from autopilot.data.split import split_train_validation, stopping_split, validation_share
 from autopilot.errors import TargetError
 
 
@@ -97,3 +97,27 @@ def test_the_share_held_out_by_default_shrinks_with_the_rows() -> None:
     assert validation_share(20_000, tuning=False) == 0.1  # AutoGluon's rule: 2,000 rows of 20,000
     assert validation_share(1_000_000, tuning=False) == 0.01
     assert validation_share(20_000, tuning=True) == 0.2 and validation_share(1_000_000, tuning=True) == 0.02
+
+
+def test_early_stopping_split_keeps_a_lone_class_row_in_train() -> None:
+    y = pd.Series(["a"] * 20 + ["b"] * 20 + ["rare"])  # the rare class's other row is in the fold being scored
+    train, stop = stopping_split(y, True, 0.2, seed=0)
+    assert sorted(np.concatenate([train, stop])) == list(range(41))
+    assert 40 in train and set(y.iloc[stop]) == {"a", "b"}
+    assert (
+        stopping_split(y.iloc[:40], True, 0.2, 0)[1].tolist()
+        == split_train_validation(y.iloc[:40], True, 0.2, 0)[1].tolist()
+    )
+
+
+def test_a_class_with_two_rows_trains_in_cross_validated_trials(tmp_path) -> None:
+    from autopilot import AutoPilot
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=200), "z": rng.normal(size=200)})
+    frame["y"] = np.where(frame["x"] > 0, "up", "down")
+    frame.loc[[5, 77], "y"] = "rare"
+    options = {"mode": "hpo", "strategy": "random", "max_trials": 2, "algorithms": ["linear-learner"]}
+    job = AutoPilot(target="y", output=tmp_path / "job", verbose=False, **options).fit(frame)
+    assert job.info["resolved"]["scored_by"].startswith("5-fold")
+    assert (job.leaderboard["status"] == "succeeded").all()

@@ -122,3 +122,23 @@ def test_penguins_raw_kinds() -> None:
     assert kinds["Culmen Length (mm)"] == "numeric"
     assert kinds["Species"] == "categorical"
     assert table.column("Stage")[0].as_py() == "Adult, 1 Egg Stage"
+
+
+def test_a_day_first_column_whose_first_rows_read_either_way_is_read_day_first(tmp_path) -> None:
+    from autopilot.data import read_table
+
+    early = [f"{d:02d}/{m:02d}/2020" for m in range(1, 13) for d in range(1, 13)] * 2  # 288 rows, days <= 12
+    later = [f"{d:02d}/{m:02d}/2021" for m in range(1, 13) for d in range(13, 29)]
+    path = tmp_path / "dates.csv"
+    path.write_text("when,y\n" + "".join(f"{v},{i % 2}\n" for i, v in enumerate(early + later)))
+    when = read_table(path)[0].column("when")
+    assert when.null_count == 0 and pa.types.is_timestamp(when.type)
+    assert when[1].as_py().month == 1 and when[1].as_py().day == 2  # 02/01/2020 is 2 January
+
+
+def test_a_stray_value_does_not_turn_a_date_column_into_text() -> None:
+    from autopilot.data.load import table_from_pandas
+
+    values = [f"2020-01-{d:02d}" for d in range(1, 29)] * 10 + ["not a date"]
+    when = table_from_pandas(pd.DataFrame({"when": values})).column("when")
+    assert pa.types.is_timestamp(when.type) and when.null_count == 1

@@ -50,3 +50,11 @@ def test_unreachable_cluster_is_refused_before_the_folder_exists(tmp_path: Path,
     with pytest.raises(ConfigError, match="no Dask scheduler answers"):
         AutoPilot(target="species", verbose=False, output=out, cluster="tcp://127.0.0.1:9").fit(PENGUINS)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("address", ["notaurl", "http://host:8786", "tcp://host", "tcp://a b:1"])
+def test_an_address_that_is_not_one_is_refused_at_once(tmp_path: Path, address: str) -> None:
+    out = tmp_path / "none"
+    with pytest.raises(ConfigError, match="is not a scheduler address"):
+        AutoPilot(target="species", verbose=False, output=out, cluster=address).fit(PENGUINS)
+    assert not out.exists()

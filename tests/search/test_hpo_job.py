@@ -84,7 +84,7 @@ def test_job_time_limit_stops_the_search_and_keeps_a_best_model(tmp_path: Path) 
 def test_interrupted_job_resumes_without_repeating_a_finished_trial(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from autopilot.reporting import SilentReporter
+    from autopilot.console import SilentReporter
 
     def stop_at_004(self: SilentReporter, spec: object) -> None:
         if spec.id.startswith("004"):

@@ -1,0 +1,53 @@
+"""What the user asked for (``JobConfig``), checked before anything is read or written; job.json keeps it as
+``config``, beside what was resolved from the data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from autopilot.errors import ConfigError
+
+
+@dataclass
+class JobConfig:
+    """What the user asked for; job.json keeps it beside what was resolved from the data."""
+
+    target: str
+    problem_type: str | None = None
+    metric: str | None = None
+    algorithms: list[str] | None = None
+    positive_label: object = None
+    seed: int = 0
+    validation_fraction: float | None = None  # None: by the number of rows (``validation_share``)
+    parallel_trials: int | None = None
+    strategy: str = "auto"
+    max_trials: int = 100
+    time_limit: float | None = None
+    trial_time_limit: float | None = None
+    mode: str = "auto"
+    ensembling_max_bytes: int | None = None
+    cluster: str | None = None
+    device: str = "auto"
+    output: str | None = None
+    job_name: str | None = None
+    overwrite: bool = False
+    candidates_only: bool = False  # pilot mode: profile, split and write the notebooks; train nothing
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Refuse a setting that cannot work, before anything is read or written, naming its option."""
+        positive = {"--time-limit": self.time_limit, "--trial-time-limit": self.trial_time_limit}
+        positive["--ensembling-max-mb"] = None if self.ensembling_max_bytes is None else self.ensembling_max_bytes / 1e6
+        for option, value in positive.items():
+            if value is not None and not value > 0:
+                raise ConfigError(f"{option} must be above 0; got {value:g} (leave it out for no limit)")
+        for option, value in {"--max-trials": self.max_trials, "--parallel": self.parallel_trials}.items():
+            if value is not None and value < 1:
+                raise ConfigError(f"{option} must be at least 1; got {value}")
+        if self.validation_fraction is not None and not 0 < self.validation_fraction < 1:
+            raise ConfigError(f"--validation-fraction must be between 0 and 1; got {self.validation_fraction:g}")
+        if self.algorithms is not None and not [a for a in self.algorithms if str(a).strip()]:
+            raise ConfigError("--algorithms names no algorithm; leave it out to use them all")
+        name = self.job_name
+        if name is not None and (not name.strip() or name in (".", "..") or any(c in name for c in "/\\\0")):
+            raise ConfigError(f"--job-name must be a plain folder name, without / or \\; got {name!r}")

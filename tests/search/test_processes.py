@@ -1,0 +1,47 @@
+"""Trial processes die with their job's process, whatever stops it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+SCRIPT = """
+import time
+from autopilot.search.processes import TrialProcessExecutor
+
+executor = TrialProcessExecutor()
+executor.submit(time.sleep, 600)
+while not executor._processes:
+    time.sleep(0.05)
+print(next(iter(executor._processes)).pid, flush=True)
+time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ")[-1][0] != "Z"  # a zombie has ended
+
+
+@pytest.mark.skipif(not os.path.exists("/proc"), reason="reads process states from /proc")
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
+def test_a_trial_process_ends_when_its_job_is_stopped(stop: signal.Signals) -> None:
+    job = subprocess.Popen([sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE, text=True)
+    trial = int(job.stdout.readline())
+    assert _alive(trial)
+    job.send_signal(stop)
+    job.wait()
+    for _ in range(100):  # the trial checks its job every second; wait up to 10 s for it to notice
+        if not _alive(trial):
+            break
+        time.sleep(0.1)
+    assert not _alive(trial)
