@@ -24,7 +24,7 @@ from autopilot.budget import refit_skipped
 from autopilot.candidates import get_candidate
 from autopilot.ensemble_plan import EnsemblePlan
 from autopilot.errors import ConfigError, PredictionError
-from autopilot.io import atomic_path, write_json
+from autopilot.io import atomic_path, read_json, write_json
 from autopilot.metrics import BINARY, score_all
 from autopilot.pipeline import AutopilotPipeline, require_rows
 from autopilot.preprocess import ColumnCoercer, make_coercer, require_columns
@@ -36,6 +36,7 @@ AG_DIR = "autogluon"
 CANDIDATE = "autogluon"
 PREDICTIONS_FILE = "predictions.parquet"  # a trial's out-of-sample predictions, the ones its scores come from
 REFIT_FILE = "refit.joblib"  # the best trial's pipeline retrained on every labelled row
+SCORED_FILE = "scored.json"  # in autogluon/: written once every model's trial is; a resumed job trusts only that
 FAMILIES = {  # Autopilot's names -> AutoGluon's model keys and settings: about ten trials in all
     "lightgbm": (
         "GBM",
@@ -212,10 +213,19 @@ def run_ensembling(data: TrialData, run: EnsembleRun) -> list[str]:
         _feature_generator_kwargs=_feature_generator_settings(),
     )
     results = _score_models(predictor, problem, coercer, validation if not bagging else every_row, data, run)
+    write_json(Path(data.trials_dir).parent / AG_DIR / SCORED_FILE, {"trials": [r.spec.id for r in results]})
     if bagging:
         return []
     rows = (len(train), len(every_row))
     return _refit_best(predictor, results, problem, coercer, data, run.refit_until, rows)
+
+
+def scored_completely(job_dir: Path) -> bool:
+    """Whether an earlier run scored every model AutoGluon made (a run killed while writing them did not)."""
+    marker = job_dir / AG_DIR / SCORED_FILE
+    if not marker.exists():
+        return False
+    return all((job_dir / "trials" / trial / "result.json").exists() for trial in read_json(marker)["trials"])
 
 
 def _feature_generator_settings() -> dict:

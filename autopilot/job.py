@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -31,6 +32,7 @@ from autopilot.ensemble import (
     EnsembleRun,
     resolve_families,
     run_ensembling,
+    scored_completely,
     untrained_families,
 )
 from autopilot.ensemble_plan import EnsemblePlan, plan_ensembling
@@ -281,8 +283,10 @@ def _ensemble(
 ) -> None:
     """AutoGluon in one trial process, to the plan: it stops fitting at the search's deadline, refits by the refit's,
     and is killed only past the point that would leave the later stages too little of the limit."""
-    if finished:  # AutoGluon finished before the job was stopped: its trials are all there
+    if finished and scored_completely(prepared.job_dir):  # AutoGluon finished before the job was stopped
         return
+    for folder in (prepared.job_dir / "trials", prepared.job_dir / AG_DIR):  # a partial or failed run: start afresh
+        shutil.rmtree(folder, ignore_errors=True)
     progress = prepared.job_dir / AG_DIR / PROGRESS_FILE
     progress.parent.mkdir(parents=True, exist_ok=True)
     progress.unlink(missing_ok=True)

@@ -214,3 +214,22 @@ def test_families_that_trained_nothing_are_named() -> None:
     models = ["LightGBMXT_BAG_L1", "CatBoost_FULL", "WeightedEnsemble_L2"]
     families = ["lightgbm", "catboost", "nn-torch", "extra-trees"]
     assert untrained_families(families, models) == ["nn-torch", "extra-trees"]
+
+
+def test_a_run_killed_while_writing_its_models_is_run_again_on_resume(ensemble_job, tmp_path: Path) -> None:
+    from autopilot.ensemble import SCORED_FILE
+
+    copy = tmp_path / "penguins"
+    shutil.copytree(ensemble_job.path, copy)
+    job = json.loads((copy / "job.json").read_text())
+    (copy / "job.json").write_text(json.dumps({**job, "status": "running"}))  # as a killed run leaves it
+    (copy / "autogluon" / SCORED_FILE).unlink()
+    trials = sorted((copy / "trials").iterdir())
+    for trial in trials[len(trials) // 2 :]:  # killed half way through writing the models' trials
+        shutil.rmtree(trial)
+    options = {**FAST, "time_limit": 150}  # a longer limit: a resumed run may have one
+    resumed = AutoPilot(target="species", output=copy, seed=1, **options).fit(PENGUINS)
+    assert resumed.info["status"] == "completed"
+    scored = json.loads((copy / "autogluon" / SCORED_FILE).read_text())["trials"]
+    assert sorted(resumed.leaderboard["trial"]) == sorted(scored) == sorted(p.name for p in (copy / "trials").iterdir())
+    assert len(scored) >= len(ensemble_job.leaderboard)  # every model trained again: none lost, none left half

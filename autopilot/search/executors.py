@@ -34,13 +34,15 @@ def run_search(
     frames), trials run through ``run_trial_remote`` and their files are written here."""
     results: list[TrialResult] = []
     running: dict[Future, tuple[TrialSpec, float]] = {}
+    order = _TellInOrder(strategy, 2 * max(parallel_trials, 1) - 1)
     exhausted = False
     while True:
-        while not exhausted and len(running) < max(parallel_trials, 1):
+        while not exhausted and len(running) < max(parallel_trials, 1) and order.may_ask():
             spec = strategy.ask() if deadline is None or time.monotonic() < deadline else None
             if spec is None:
                 exhausted = True
                 break
+            order.asked(spec)
             if remote is None:
                 future = executor.submit(run_trial, spec, data)
             else:
@@ -49,15 +51,56 @@ def run_search(
             if on_start is not None:
                 on_start(spec)
         if not running:
+            order.tell_rest()
             return results
         done, _ = wait(running, timeout=_next_expiry(running, deadline, trial_time_limit), return_when=FIRST_COMPLETED)
         for future in done or _expired(running, deadline, trial_time_limit):
             spec, started = running.pop(future)
             result = _collect(future, spec, data, time.monotonic() - started, remote is not None)
-            strategy.tell(result)
+            order.collected(result)
             results.append(result)
             if on_result is not None:
                 on_result(result)
+        if exhausted:
+            order.tell_rest()
+
+
+class _TellInOrder:
+    """Tells the strategy results in the order their trials were asked, and trial k's result just before trial
+    k + ``window`` is asked: whatever order parallel trials finish in, each ask sees the same results, so the same
+    seed gives the same search (without a deadline, which stops asking at a moment that depends on the machine).
+    A window of 2 x parallel - 1 lets a slow trial hold up new ones only once that many have started after it; one
+    trial at a time sees every result before its next ask, as before."""
+
+    def __init__(self, strategy: Strategy, window: int) -> None:
+        self.strategy, self.window = strategy, window
+        self.ids: list[str] = []
+        self.results: dict[str, TrialResult] = {}
+        self.told = 0
+
+    def asked(self, spec: TrialSpec) -> None:
+        self.ids.append(spec.id)
+
+    def collected(self, result: TrialResult) -> None:
+        self.results[result.spec.id] = result
+
+    def may_ask(self) -> bool:
+        """Whether the next trial may be asked: the result it must see is in (it is then told)."""
+        due = len(self.ids) - self.window  # the trial whose result the next ask must have seen
+        while self.told <= due:
+            if self.ids[self.told] not in self.results:
+                return False
+            self._tell_next()
+        return True
+
+    def tell_rest(self) -> None:
+        """Once nothing more is asked: every collected result, in ask order, up to the first still running."""
+        while self.told < len(self.ids) and self.ids[self.told] in self.results:
+            self._tell_next()
+
+    def _tell_next(self) -> None:
+        self.strategy.tell(self.results.pop(self.ids[self.told]))
+        self.told += 1
 
 
 def _limit(started: float, deadline: float | None, trial_time_limit: float | None) -> float | None:

@@ -196,8 +196,9 @@ class OptunaStrategy:
         enqueued = [t.system_attrs.get("fixed_params") for t in trials]
         self._pending = [e for e in self._pending if fixed_params(e[1], e[2]) not in enqueued]
         self._asked = 0
-        if trials:  # the defaults were all asked before the first Optuna trial; ids go on after every one used
-            used = [int(trial_id.split("-")[0]) for trial_id in finished]
+        if trials:  # the defaults were all asked before the first Optuna trial; ids go on after every one used:
+            asked = [t.user_attrs[SPEC_ATTR]["id"] for t in trials if SPEC_ATTR in t.user_attrs]  # finished or not,
+            used = [int(trial_id.split("-")[0]) for trial_id in [*finished, *asked]]  # and promotions (not in it)
             self._asked = max(len(self.candidates) + len(trials), *used)
             specs = [self._default_spec(i) for i in range(min(len(self.candidates), self.max_trials))]
             self._queue = [spec for spec in specs if spec.id not in finished]

@@ -169,3 +169,54 @@ def test_budget_rows_keep_every_class_and_are_seeded() -> None:
     assert 95 <= len(ninth) <= 105 and set(ninth["y"]) == {"a", "b", "rare"}
     assert ninth.equals(budget_rows(train, problem, 1 / 9, seed=0))
     assert len(budget_rows(train.head(40), problem, 1 / 9, seed=0)) == 40  # never below 50 rows (here: all)
+
+
+def test_multi_fidelity_resume_never_hands_out_an_id_twice(tmp_path: Path) -> None:
+    journal = tmp_path / "j"
+    first = SuccessiveHalvingStrategy(["xgboost"], {}, ACCURACY, max_trials=40, seed=0, journal=journal)
+    finished: dict[str, TrialResult] = {}
+    for _ in range(20):  # promotions and new trials interleave
+        spec = first.ask()
+        finished[spec.id] = _result(spec, _score(spec))
+        first.tell(finished[spec.id])
+    running = [first.ask() for _ in range(4)]  # asked, then the job was killed
+    assert any(s.spec.budget > BUDGETS[0] and s.spec.params for s in finished.values())  # promotions among them
+    again = SuccessiveHalvingStrategy(
+        ["xgboost"], {}, ACCURACY, max_trials=40, seed=0, journal=journal, finished=finished
+    )
+    rest = _run_all(again)
+    ids = [s.id for s in rest]
+    assert len(ids) == len(set(ids)) and not set(ids) & set(finished)  # no trial folder is written twice
+    requeued = {s.id: s for s in rest if s.id in {r.id for r in running}}
+    assert all(requeued[r.id] == r for r in running if r.id in requeued)  # an unfinished trial reruns as it was
+    assert not [t for t in again.study.get_trials() if t.state.name == "RUNNING"]  # every study trial is told
+
+
+class _ScrambledExecutor:
+    """Finishes each trial after a random delay (seeded), so parallel trials land in a different order per seed."""
+
+    def __init__(self, seed: int) -> None:
+        import random
+
+        self.random = random.Random(seed)
+
+    def submit(self, fn: object, spec: TrialSpec, data: object) -> object:
+        import threading
+        from concurrent.futures import Future
+
+        future: Future = Future()
+        delay = self.random.uniform(0.0, 0.05)
+        threading.Timer(delay, future.set_result, [_result(spec, _score(spec))]).start()
+        return future
+
+
+def test_parallel_trials_finishing_in_any_order_give_the_same_search(tmp_path: Path) -> None:
+    from autopilot.search.executors import run_search
+
+    searches = []
+    for run in range(3):
+        strategy = OptunaStrategy(CANDIDATES, {}, ACCURACY, max_trials=16, seed=0, journal=tmp_path / f"j{run}")
+        results = run_search(strategy, _ScrambledExecutor(seed=run), data=None, parallel_trials=3)
+        assert len(results) == 16
+        searches.append([(r.spec.id, r.spec.params) for r in sorted(results, key=lambda r: r.spec.id)])
+    assert searches[0] == searches[1] == searches[2]
