@@ -10,7 +10,6 @@ import pandas as pd
 
 from autopilot.config import JobConfig
 from autopilot.console import ConsoleReporter, SilentReporter
-from autopilot.data.load import read_table
 from autopilot.errors import JobError
 from autopilot.io import read_json
 from autopilot.job import run_job
@@ -155,7 +154,7 @@ def load_job(path: str | Path) -> Job:
 
 
 def _rows(data: str | Path | pd.DataFrame) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        return data
-    table, _ = read_table(data)
-    return table.to_pandas()
+    """New rows: a DataFrame as it is, a file or folder read as ``autopilot predict`` reads it."""
+    from autopilot.batch import read_rows
+
+    return data if isinstance(data, pd.DataFrame) else read_rows(data)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import unquote
 
 import pandas as pd
 import pyarrow as pa
@@ -23,12 +24,13 @@ from autopilot.data.load import (
     column_names,
     read_sample,
     sniff_dialect,
-    text_column,
 )
+from autopilot.data.values import text_column
 from autopilot.errors import DataError
 from autopilot.io import atomic_path
 from autopilot.pipeline import AutopilotPipeline
 
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # a partition folder's name for a missing value
 CHUNK_BYTES = 8 << 20  # bytes per chunk, CSV text or Parquet's uncompressed data (peak ~1 GB with a torch model)
 
 
@@ -43,11 +45,13 @@ def input_files(path: str | Path) -> list[Path]:
     return files
 
 
-def partition_values(file: Path, root: Path) -> dict[str, str]:
-    """The columns a Hive-partitioned folder holds in its path (``region=north/``), as training read them."""
+def partition_values(file: Path, root: Path) -> dict[str, str | None]:
+    """The columns a Hive-partitioned folder holds in its path (``region=north/``), read as training read them:
+    URL-decoded, and Hive's null marker missing."""
     if file == root:
         return {}
-    return dict(part.split("=", 1) for part in file.relative_to(root).parent.parts if "=" in part)
+    pairs = (part.split("=", 1) for part in file.relative_to(root).parent.parts if "=" in part)
+    return {unquote(name): None if value == HIVE_NULL else unquote(value) for name, value in pairs}
 
 
 def _hidden(path: Path) -> bool:
@@ -84,6 +88,14 @@ def chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[pd.DataFrame]
                 yield pa.table([text_column(c) for c in batch.columns], names=batch.schema.names).to_pandas()
     except pa.ArrowInvalid as exc:
         raise DataError(f"{path}: cannot be read as CSV ({str(exc).splitlines()[0]})") from None
+
+
+def read_rows(data: str | Path) -> pd.DataFrame:
+    """Every row of a file or folder as batch predicts them: CSV values as text, partition columns added; the
+    pipeline's cast then reads them as training did (not as this file alone would suggest)."""
+    root = Path(data)
+    frames = [chunk.assign(**partition_values(path, root)) for path in input_files(root) for chunk in chunks(path)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def parquet_rows(metadata: pq.FileMetaData, chunk_bytes: int) -> int:

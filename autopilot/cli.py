@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -160,6 +161,8 @@ def cmd_predict(args: argparse.Namespace) -> None:
     output = Path(args.output)
     if output.exists() and not args.overwrite:
         raise ConfigError(f"{output} already exists; choose another --output or pass --overwrite")
+    if not (math.isfinite(args.chunk_mb) and args.chunk_mb > 0):
+        raise ConfigError(f"--chunk-mb must be a number above 0; got {args.chunk_mb:g}")
     job = load_job(args.job)
     job.best  # noqa: B018  (a job without a best pipeline says so before any row is read)
     rows = batch_predict(job.path, args.data, output, int(args.chunk_mb * (1 << 20)))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from autopilot.errors import ConfigError
@@ -39,8 +40,8 @@ class JobConfig:
         positive = {"--time-limit": self.time_limit, "--trial-time-limit": self.trial_time_limit}
         positive["--ensembling-max-mb"] = None if self.ensembling_max_bytes is None else self.ensembling_max_bytes / 1e6
         for option, value in positive.items():
-            if value is not None and not value > 0:
-                raise ConfigError(f"{option} must be above 0; got {value:g} (leave it out for no limit)")
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise ConfigError(f"{option} must be a number above 0; got {value:g} (leave it out for no limit)")
         for option, value in {"--max-trials": self.max_trials, "--parallel": self.parallel_trials}.items():
             if value is not None and value < 1:
                 raise ConfigError(f"{option} must be at least 1; got {value}")

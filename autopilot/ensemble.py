@@ -24,9 +24,10 @@ from autopilot.budget import refit_skipped
 from autopilot.candidates import get_candidate
 from autopilot.ensemble_plan import EnsemblePlan
 from autopilot.errors import ConfigError, PredictionError
-from autopilot.io import atomic_path, read_json, write_json
+from autopilot.io import read_json, write_json
 from autopilot.metrics import BINARY, score_all
 from autopilot.pipeline import AutopilotPipeline, require_rows
+from autopilot.predictions import PREDICTIONS_FILE, write_predictions
 from autopilot.preprocess import ColumnCoercer, make_coercer, require_columns
 from autopilot.problem import Problem
 from autopilot.search.runner import TrialData, read_frame, save_outcome
@@ -34,9 +35,8 @@ from autopilot.search.spec import SUCCEEDED, TrialResult, TrialSpec
 
 AG_DIR = "autogluon"
 CANDIDATE = "autogluon"
-PREDICTIONS_FILE = "predictions.parquet"  # a trial's out-of-sample predictions, the ones its scores come from
 REFIT_FILE = "refit.joblib"  # the best trial's pipeline retrained on every labelled row
-SCORED_FILE = "scored.json"  # in autogluon/: written once every model's trial is; a resumed job trusts only that
+SCORED_FILE = "scored.json"  # in autogluon/: written once every model is scored (and refit); a resume trusts only that
 FAMILIES = {  # Autopilot's names -> AutoGluon's model keys and settings: about ten trials in all
     "lightgbm": (
         "GBM",
@@ -213,11 +213,10 @@ def run_ensembling(data: TrialData, run: EnsembleRun) -> list[str]:
         _feature_generator_kwargs=_feature_generator_settings(),
     )
     results = _score_models(predictor, problem, coercer, validation if not bagging else every_row, data, run)
-    write_json(Path(data.trials_dir).parent / AG_DIR / SCORED_FILE, {"trials": [r.spec.id for r in results]})
-    if bagging:
-        return []
     rows = (len(train), len(every_row))
-    return _refit_best(predictor, results, problem, coercer, data, run.refit_until, rows)
+    notes = [] if bagging else _refit_best(predictor, results, problem, coercer, data, run.refit_until, rows)
+    write_json(Path(data.trials_dir).parent / AG_DIR / SCORED_FILE, {"trials": [r.spec.id for r in results]})
+    return notes  # the marker last: a run killed while refitting (AutoGluon rewrites its files) is run again
 
 
 def scored_completely(job_dir: Path) -> bool:
@@ -288,23 +287,6 @@ def _holdout_outputs(predictor: object, models: list[str], coercer: ColumnCoerce
     if predictor.can_predict_proba:
         return predictor.predict_proba_multi(X, models=models, as_multiclass=True)
     return predictor.predict_multi(X, models=models)
-
-
-def write_predictions(
-    path: Path, truth: np.ndarray, codes: np.ndarray, proba: np.ndarray | None, classes: list
-) -> None:
-    """The out-of-sample predictions a trial was scored on: encoded truth, prediction and class probabilities."""
-    frame = pd.DataFrame({"truth": truth, "predicted": codes})
-    for i, c in enumerate(classes if proba is not None else []):
-        frame[f"proba_{c}"] = proba[:, i]
-    with atomic_path(path) as tmp:
-        frame.to_parquet(tmp, index=False)
-
-
-def read_predictions(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    frame = pd.read_parquet(path)
-    proba = frame.filter(like="proba_").to_numpy(dtype=np.float64)
-    return frame["truth"].to_numpy(), frame["predicted"].to_numpy(), proba if proba.shape[1] else None
 
 
 def _refit_best(

@@ -23,8 +23,8 @@ from autopilot.config import JobConfig
 from autopilot.console import Reporter
 from autopilot.data import SourceInfo, profile_table, read_table, split_train_validation, table_from_pandas
 from autopilot.data.leakage import warning
-from autopilot.data.load import tidy_values
 from autopilot.data.split import validation_share
+from autopilot.data.values import tidy_values
 from autopilot.device import check_device, resolve_device
 from autopilot.ensemble import (
     AG_DIR,
@@ -144,7 +144,7 @@ def run_job(
         prepared = prepare(data, config)
     reporter.detected(prepared.source, prepared.profile, prepared.problem)
     plan_budget(prepared, config, budget, reporter)
-    with hold_folder(prepared.job_dir, prepared.resume):  # locked against a second run until the job ends
+    with hold_folder(prepared.job_dir, prepared.resume, config.overwrite):  # locked until the job ends
         return _run_in_folder(prepared, config, reporter, budget)
 
 
@@ -178,12 +178,7 @@ def _run_in_folder(prepared: Prepared, config: JobConfig, reporter: Reporter, bu
     job.update(finished=now(), seconds=round(budget.elapsed(), 3), budget=budget.to_dict())
     if not any(r.ok for r in results):
         write_json(job_dir / "job.json", {**job, "status": "failed"})
-        if config.time_limit and all("time limit" in (r.error or "") for r in results):
-            raise NoSuccessfulTrialError(
-                f"no trial finished within the time limit of {config.time_limit:g} s; give a longer --time-limit"
-            )
-        first = results[0].error if results else "none ran"
-        raise NoSuccessfulTrialError(f"every trial failed (first: {first}); see {job_dir}/trials/*/error.txt")
+        _refuse_failed(results, config, job_dir)
     if prepared.mode != "ensembling":  # ensembling refits in its own trial process
         _refit(job_dir, board, trial_data, budget, reporter)
     rows = (len(prepared.train_rows), prepared.labelled_rows)
@@ -200,6 +195,16 @@ def _run_in_folder(prepared: Prepared, config: JobConfig, reporter: Reporter, bu
     write_json(job_dir / "job.json", {**job, "status": "completed", "best_trial": board.iloc[0]["trial"]})
     reporter.finished(job_dir, board, prepared.problem)
     return job_dir
+
+
+def _refuse_failed(results: list, config: JobConfig, job_dir: Path) -> None:
+    """Raise the error that says why no trial succeeded."""
+    if config.time_limit and all("time limit" in (r.error or "") for r in results):
+        raise NoSuccessfulTrialError(
+            f"no trial finished within the time limit of {config.time_limit:g} s; give a longer --time-limit"
+        )
+    first = results[0].error if results else "none ran"
+    raise NoSuccessfulTrialError(f"every trial failed (first: {first}); see {job_dir}/trials/*/error.txt")
 
 
 def _refit(job_dir: Path, board: pd.DataFrame, data: TrialData, budget: JobBudget, reporter: Reporter) -> None:

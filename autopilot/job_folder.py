@@ -105,14 +105,19 @@ def refuse_if_locked(job_dir: Path) -> None:
 
 
 @contextmanager
-def hold_folder(job_dir: Path, resume: bool) -> Iterator[None]:
-    """The job folder, locked against other runs while the block runs: a fresh, empty one (a job there before is
-    moved aside, then deleted), or the unfinished job as it is when resuming."""
+def hold_folder(job_dir: Path, resume: bool, overwrite: bool = False) -> Iterator[None]:
+    """The job folder, locked against other runs while the block runs: a fresh, empty one (with ``overwrite``, a job
+    there before is moved aside, then deleted), or the unfinished job as it is when resuming."""
     if not resume and _has_content(job_dir):
+        if not overwrite:  # another run wrote it since ``check_folder`` found it empty
+            raise ConfigError(f"{job_dir} was written by another run meanwhile; choose another --output")
         refuse_if_locked(job_dir)
         aside = job_dir.with_name(f".{job_dir.name}.replaced-{os.getpid()}")
-        os.replace(job_dir, aside)
-        shutil.rmtree(aside)
+        try:
+            os.replace(job_dir, aside)
+        except OSError:
+            raise ConfigError(f"{job_dir} was replaced by another run meanwhile; choose another --output") from None
+        shutil.rmtree(aside, ignore_errors=True)
     job_dir.mkdir(parents=True, exist_ok=True)
     lock = job_dir / LOCK_FILE
     with open(lock, "a+") as handle:

@@ -132,6 +132,10 @@ class ColumnCoercer(TransformerMixin, BaseEstimator):
         require_columns(X, list(kinds))
         return pd.DataFrame({name: self._coerce(X[name], kind) for name, kind in kinds.items()}, index=X.index)
 
+    def transform_column(self, s: pd.Series, kind: str) -> pd.Series:
+        """One column (named as at training) cast to ``kind`` as ``transform`` casts it."""
+        return self._coerce(s, kind)
+
     def _coerce(self, s: pd.Series, kind: str) -> pd.Series:
         if kind == "numeric":
             return self._numbers(s)
@@ -144,7 +148,7 @@ class ColumnCoercer(TransformerMixin, BaseEstimator):
             return self._dates(s)
         if kind == "text":
             return s.astype("object").map(lambda v: "" if pd.isna(v) else str(v))
-        return s.astype("object").map(lambda v: np.nan if pd.isna(v) else str(v).strip())  # as at training
+        return s.astype("object").map(lambda v: np.nan if pd.isna(v) or not str(v).strip() else str(v).strip())
 
     def _numbers(self, s: pd.Series) -> pd.Series:
         """As at training: text in the column's written format (``1.234,5``, ``$12``, ``45%``) if it had one, times

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from autopilot.ensemble import PREDICTIONS_FILE, read_predictions
 from autopilot.evaluation import model_insights
 from autopilot.explain import EXPLAIN_ROWS, Explanation, explain
 from autopilot.io import atomic_path, read_json, write_json
 from autopilot.pipeline import AutopilotPipeline
+from autopilot.predictions import PREDICTIONS_FILE, read_predictions
 from autopilot.search.runner import MODEL_FILE
 
 EXPLAIN_DIR = "explain"

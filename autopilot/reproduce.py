@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from autopilot.data import read_table, split_train_validation
+from autopilot.data.values import tidy_values
 from autopilot.errors import ConfigError
 from autopilot.io import read_json
 from autopilot.pipeline import AutopilotPipeline
@@ -60,7 +61,7 @@ def split_frames(job_dir: str | Path, data: str | Path | None = None) -> tuple[p
             files.path / "data" / "validation.parquet"
         )
     config, target = files.job["config"], files.problem.target
-    table, _ = read_table(source)
+    table, _ = tidy_values(read_table(source)[0])  # as the job read it
     table = table.filter(pc.is_valid(table.column(target)))
     y = table.column(target).to_pandas().rename(target)
     train, validation = split_train_validation(y, files.problem.is_classification, _fraction(files.job), config["seed"])

@@ -28,7 +28,7 @@ import pandas as pd
 from autopilot.errors import AutopilotError, ConfigError
 from autopilot.io import read_json
 from autopilot.pipeline import AutopilotPipeline
-from autopilot.preprocess import feature_kinds, seconds_of_day
+from autopilot.preprocess import feature_kinds, make_coercer
 
 JOB_ENV, OUTPUT_ENV, MAX_MB_ENV = "AUTOPILOT_JOB", "SAGEMAKER_INFERENCE_OUTPUT", "AUTOPILOT_MAX_PAYLOAD_MB"
 OUTPUT_KEYS = ("predicted_label", "probability", "probabilities", "labels")
@@ -66,6 +66,7 @@ class Model:
         profile, problem = read_json(job_dir / "profile.json"), read_json(job_dir / "problem.json")
         self.columns = [c["name"] for c in profile["column_profiles"] if c["name"] != problem["target"]]
         self.numeric = [n for n, k in feature_kinds(profile, problem["target"]).items() if k == "numeric"]
+        self.cast = make_coercer(profile, problem["target"])  # numbers are checked as the model will read them
         self.keys = output_keys(keys, self.pipeline.problem.is_classification)
         validation = job_dir / "data" / "validation.parquet"
         if validation.exists():  # load everything now (AutoGluon loads its models on first use), not at a request
@@ -124,13 +125,14 @@ class Model:
         frame = pd.DataFrame(rows, columns=columns, dtype=object)
         return frame.replace({"": None})
 
-    @staticmethod
-    def _check_numbers(frame: pd.DataFrame, name: str) -> None:
+    def _check_numbers(self, frame: pd.DataFrame, name: str) -> None:
+        """Refuse a value the model cannot read as a number (its written format, a time of day and an infinity,
+        read as missing, are numbers)."""
         values = frame[name]
-        numbers = pd.to_numeric(values, errors="coerce")
+        numbers = self.cast.transform_column(values.rename(name), "numeric")
         bad = numbers.isna() & values.notna() & (values.astype(str).str.strip() != "")
-        if bad.any():  # what the model reads as numbers too: overflowing (1e400) and times of day
-            bad &= ~values[bad].map(_float_like) & seconds_of_day(values[bad]).isna()
+        if bad.any():
+            bad &= ~values[bad].map(_float_like)
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise RequestError(400, f"column '{name}' row {row + 1}: {values.iloc[row]!r} is not a number")

@@ -126,10 +126,12 @@ def test_bad_input_is_one_line_exit_2_and_no_job_folder(tmp_path: Path, capsys, 
 
 
 BAD_OPTIONS = {  # each refused before anything is read or written, naming the option
-    ("--time-limit", "0"): "--time-limit must be above 0",
-    ("--time-limit", "-5"): "--time-limit must be above 0",
-    ("--trial-time-limit", "0"): "--trial-time-limit must be above 0",
-    ("--ensembling-max-mb", "0"): "--ensembling-max-mb must be above 0",
+    ("--time-limit", "0"): "--time-limit must be a number above 0",
+    ("--time-limit", "-5"): "--time-limit must be a number above 0",
+    ("--time-limit", "inf"): "--time-limit must be a number above 0",
+    ("--trial-time-limit", "nan"): "--trial-time-limit must be a number above 0",
+    ("--trial-time-limit", "0"): "--trial-time-limit must be a number above 0",
+    ("--ensembling-max-mb", "0"): "--ensembling-max-mb must be a number above 0",
     ("--max-trials", "0"): "--max-trials must be at least 1",
     ("--parallel", "0"): "--parallel must be at least 1",
     ("--validation-fraction", "1.5"): "--validation-fraction must be between 0 and 1",

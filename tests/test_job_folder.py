@@ -51,7 +51,7 @@ def test_overwrite_moves_the_old_job_aside_and_leaves_nothing_of_it(tmp_path: Pa
     job = _job(tmp_path / "job", status="completed")
     (job / "trials" / "001-x").mkdir()
     assert check_folder(job, {**CONFIG, "overwrite": True}, DATA) is False
-    with hold_folder(job, resume=False):
+    with hold_folder(job, resume=False, overwrite=True):
         assert [p.name for p in job.iterdir()] == [LOCK_FILE]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["job"]  # nothing left aside
 
@@ -62,7 +62,7 @@ def test_a_second_run_on_a_held_folder_is_refused_naming_the_holder(tmp_path: Pa
         for overwrite in (False, True):  # neither resumed nor replaced while a run holds it
             with pytest.raises(ConfigError, match=f"in use by another autopilot run \\(pid {os.getpid()}\\)"):
                 check_folder(job, {**CONFIG, "overwrite": overwrite}, DATA)
-        with pytest.raises(ConfigError, match="in use"), hold_folder(job, resume=False):
+        with pytest.raises(ConfigError, match="in use"), hold_folder(job, resume=False, overwrite=True):
             pass
     assert (job / "job.json").exists()
     assert check_folder(job, CONFIG, DATA) is True  # free again once the run ended
@@ -107,3 +107,12 @@ def test_an_unreadable_result_counts_as_a_trial_not_run(tmp_path: Path) -> None:
     (job / "trials" / "001-x").mkdir()
     (job / "trials" / "001-x" / "result.json").write_text('{"spec": {"id": "001-x"')  # cut off mid-write
     assert load_results(job) == []
+
+
+def test_a_folder_written_meanwhile_is_not_replaced_without_overwrite(tmp_path: Path) -> None:
+    job = tmp_path / "job"
+    assert check_folder(job, CONFIG, DATA) is False  # empty when the data was being profiled
+    _job(job)  # then another run wrote a job there
+    with pytest.raises(ConfigError, match="written by another run meanwhile"), hold_folder(job, resume=False):
+        pass
+    assert (job / "job.json").exists()

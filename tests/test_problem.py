@@ -344,6 +344,6 @@ def test_labels_lose_surrounding_spaces_none_is_missing_and_case_variants_are_sa
     assert sorted(prepared.problem.classes) == ["Yes", "no", "yes"]  # 'None' is missing: its rows are dropped
     assert prepared.labelled_rows == 60
     said = {w["kind"]: w["message"] for w in prepared.profile["warnings"]}
-    assert said["spaces_trimmed"] == "'y' had 30 values with spaces around them; trimmed"
+    assert said["spaces_trimmed"] == "'y' had 30 values with spaces around them or blank; trimmed"
     assert said["label_case"] == "'y' has labels that differ only in case ('Yes', 'yes'); kept as different classes"
     assert not (tmp_path / "job").exists()

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from autopilot.data.heap import release_free_memory
 from autopilot.data.numbers import parse_written_numbers
 from autopilot.data.types import parse_datetime_strings
+from autopilot.data.values import decode, text_column
 from autopilot.errors import DataError
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
@@ -156,27 +157,6 @@ class _Dialect:
     newlines_in_values: bool
 
 
-def text_column(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """Bytes as text: UTF-8 where they are (checked at Arrow's speed), else value by value, Latin-1 for a value that
-    is not UTF-8."""
-    try:
-        return column.cast(pa.string())
-    except pa.ArrowInvalid:
-        return pa.array([None if v is None else _decode(v) for v in column.to_pylist()], pa.string())
-
-
-def _has_utf8_letters(sample: bytes) -> bool:
-    """Whether text that is not all UTF-8 still holds UTF-8 letters beyond ASCII (a file of mixed encodings)."""
-    return any(ord(c) > 127 and c != "\ufffd" for c in sample.decode("utf-8", errors="replace"))
-
-
-def _decode(value: bytes) -> str:
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        return value.decode("latin-1")
-
-
 def read_sample(path: Path) -> bytes:
     """The file's first SAMPLE_BYTES (decompressed), read on to the end of the header when it is wider than that."""
     with pa.input_stream(str(path)) as stream:  # decompresses .gz transparently
@@ -224,19 +204,16 @@ def sniff_dialect(sample: bytes, path: Path) -> _Dialect:
     encoding = "utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8"
     try:
         text = codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
-    except UnicodeDecodeError:
-        if _has_utf8_letters(sample.removeprefix(codecs.BOM_UTF8)):  # UTF-8 with some Latin-1 values: pyarrow
-            lines = sample.removeprefix(codecs.BOM_UTF8).split(b"\n")  # keeps those as bytes, decoded later; it
-            encoding, text = "utf-8", "\n".join(_decode(line) for line in lines)  # skips a BOM itself
-        else:  # a BOM is no part of Latin-1 text: drop it so the first name stays clean
-            encoding, text = "latin-1", sample.removeprefix(codecs.BOM_UTF8).decode("latin-1")
+    except UnicodeDecodeError:  # Latin-1 (or Windows-1252) bytes, maybe beside UTF-8 ones: pyarrow keeps a column
+        lines = sample.removeprefix(codecs.BOM_UTF8).split(b"\n")  # holding them as bytes, decoded value by value
+        encoding, text = "utf-8", "\n".join(decode(line) for line in lines)  # (pyarrow skips a BOM itself)
     if len(sample) >= SAMPLE_BYTES:  # drop the last, probably cut, line
         text = text[: text.rfind("\n") + 1] or text
     with _long_fields():
         delimiter = _sniff_delimiter(text)
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     header = [h.strip() for h in rows[0]] if rows else []
-    _check_names(header, str(path))
+    _check_names(column_names(header), str(path))  # blank names are named first: "a,b,,"
     multiline = any("\n" in field or "\r" in field for row in rows for field in row)
     return _Dialect(encoding, delimiter, header, multiline)
 
@@ -378,27 +355,3 @@ def _read_parquet_folder(path: Path) -> tuple[pa.Table, SourceInfo]:
 
 def _schema_text(schema: pa.Schema) -> str:
     return "(" + ", ".join(f"{f.name}: {f.type}" for f in schema) + ")"
-
-
-def tidy_values(table: pa.Table) -> tuple[pa.Table, list[tuple[str, str, str]]]:
-    """The rules every value takes, at training and (``ColumnCoercer``) for new rows: an infinite float (``inf``,
-    ``-Infinity``, ``1e400``) is missing, and text loses the spaces around it (``' yes'`` is ``'yes'``). Returns the
-    table and, per column changed, a warning (column, kind, message) saying what was done."""
-    said = []
-    for i, field in enumerate(table.schema):
-        column = table.column(i)
-        if pa.types.is_floating(field.type):
-            changed = pc.is_inf(column)
-            tidy, kind = pc.if_else(changed, pa.scalar(None, field.type), column), "infinite"
-        elif pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
-            tidy = pc.utf8_trim_whitespace(column)
-            changed, kind = pc.not_equal(column, tidy), "spaces_trimmed"
-        else:
-            continue
-        count = pc.sum(changed).as_py() or 0
-        if count:
-            table = table.set_column(i, field, tidy)
-            values = f"{count:,} {'infinite ' * (kind == 'infinite')}value{'s' * (count != 1)}"
-            done = "; read as missing" if kind == "infinite" else " with spaces around them; trimmed"
-            said.append((field.name, kind, f"had {values}{done}"))
-    return table, said

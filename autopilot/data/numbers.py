@@ -24,7 +24,8 @@ import pyarrow as pa
 
 NUMBER_FORMAT_KEY = "autopilot.number_format"  # Arrow field metadata: the format learned at training
 CURRENCY = "$€£¥"
-SAMPLE = 10_000
+SAMPLE = 10_000  # distinct values the format is chosen on
+SCREEN_ROWS = 2_000  # first rows looked at before that
 _WRITTEN = re.compile(rf"^([-+]?)\s*([{CURRENCY}]?)\s*([\d.,]+)\s*([{CURRENCY}]?)\s*(%?)$")
 _POINT = re.compile(r"(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")  # 1,234.5 or 1234.5
 _COMMA = re.compile(r"(\d{1,3}(\.\d{3})+|\d+)(,\d+)?")  # 1.234,5 or 1234,5
@@ -69,6 +70,9 @@ def parse_written_numbers(table: pa.Table, decimal_comma: bool = False) -> pa.Ta
     for i, field in enumerate(table.schema):
         if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
             continue
+        head = table.column(i).slice(0, SCREEN_ROWS).drop_null().to_pylist()
+        if number_format(head, decimal_comma) is None and not all(_WRITTEN.match(v.strip()) for v in head):
+            continue  # a cheap look at the first rows first: most text columns are not numbers
         sample = table.column(i).drop_null().unique().slice(0, SAMPLE).to_pylist()
         fmt = number_format(sample, decimal_comma)
         if fmt is not None:

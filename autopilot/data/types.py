@@ -36,6 +36,7 @@ DATE_FORMATS = [
     "%m/%d/%Y %H:%M",
     "%d-%b-%Y",
 ]
+SCREEN_ROWS = 2_000  # first rows looked at before a text column's distinct values are counted
 DATE_SAMPLE = 10_000  # distinct values a text column's date format is chosen on
 DATES_SHARE = 0.99  # of them that must read as dates
 DATE_FORMAT_KEY = "autopilot.date_format"  # Arrow field metadata: the format learned at training
@@ -91,6 +92,9 @@ def parse_datetime_strings(table: pa.Table) -> pa.Table:
     for i, field in enumerate(table.schema):
         if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
             continue
+        head = [v.strip() for v in table.column(i).slice(0, SCREEN_ROWS).drop_null().to_pylist()]
+        if not head or sum(bool(DATE_LOOK.match(v)) for v in head) < DATES_SHARE * len(head):
+            continue  # a cheap look at the first rows first: most text columns are not dates
         counts = pc.value_counts(table.column(i).drop_null()).slice(0, DATE_SAMPLE)
         values, rows = counts.field("values").to_pylist(), np.asarray(counts.field("counts"), dtype=np.float64)
         looks = np.array([bool(DATE_LOOK.match(v.strip())) for v in values], dtype=bool)

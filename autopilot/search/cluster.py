@@ -32,7 +32,7 @@ def _client_class() -> type:
     return Client
 
 
-ADDRESS = re.compile(r"((tcp|tls|ws|wss|ucx)://)?[^\s/:]+:\d{1,5}")  # a scheduler's address: [scheme://]host:port
+ADDRESS = re.compile(r"((tcp|tls|ws|wss|ucx)://)?([^\s/:\[\]]+|\[[0-9a-fA-F:.]+\]):\d{1,5}")  # [scheme://]host:port
 
 
 def check_cluster(address: str) -> None:

@@ -8,6 +8,7 @@ Processes are forked from a server process that has already imported pandas, sci
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -18,7 +19,6 @@ from concurrent.futures import Executor, Future
 
 from autopilot.errors import JobError
 
-WATCH_SECONDS = 1.0  # how often a trial's process checks that its job's process is still there
 PRELOAD = ["autopilot.search.runner", "autopilot.candidates.linear_train", "autopilot.candidates.mlp_train"]
 
 
@@ -46,9 +46,9 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def _child(conn: object, fn: Callable, args: tuple, kwargs: dict, env: dict, job_pid: int) -> None:
+def _child(conn: object, fn: Callable, args: tuple, kwargs: dict, env: dict, alive: object) -> None:
     os.environ.update(env)
-    threading.Thread(target=_die_with, args=(job_pid,), daemon=True).start()
+    threading.Thread(target=_die_with_job, args=(alive,), daemon=True).start()
     try:
         conn.send((True, fn(*args, **kwargs)))
     except BaseException:  # reported to the parent, which records the trial as failed
@@ -57,15 +57,13 @@ def _child(conn: object, fn: Callable, args: tuple, kwargs: dict, env: dict, job
         conn.close()
 
 
-def _die_with(job_pid: int) -> None:
-    """End this trial's process once the job's process is gone (killed, or stopped by SIGTERM): its parent is the
+def _die_with_job(alive: object) -> None:
+    """End this trial's process once the job's process is gone (killed, or stopped by SIGTERM), even before it is
+    reaped: ``alive`` reads end-of-file when the only writer, held by the job, closes with it. Its parent is the
     forkserver, so nothing else would stop it writing into a folder a resumed run now uses."""
-    while True:
-        time.sleep(WATCH_SECONDS)
-        try:
-            os.kill(job_pid, 0)
-        except (ProcessLookupError, PermissionError):  # gone (PermissionError: its pid is another user's now)
-            os._exit(1)
+    with contextlib.suppress(EOFError, OSError):
+        alive.recv()
+    os._exit(1)
 
 
 class TrialProcessExecutor(Executor):
@@ -79,6 +77,7 @@ class TrialProcessExecutor(Executor):
         self._lock = threading.Lock()
         self._processes: set[multiprocessing.process.BaseProcess] = set()
         self._calls = 0
+        self._alive, self._alive_writer = self._ctx.Pipe(duplex=False)  # the writer never writes: it only lives
 
     def submit(self, fn: Callable, /, *args: object, **kwargs: object) -> Future:
         future: Future = Future()
@@ -96,7 +95,7 @@ class TrialProcessExecutor(Executor):
 
     def _run(self, future: Future, fn: Callable, args: tuple, kwargs: dict, env: dict) -> None:
         receiver, sender = self._ctx.Pipe(duplex=False)
-        process = self._ctx.Process(target=_child, args=(sender, fn, args, kwargs, env, os.getpid()), daemon=True)
+        process = self._ctx.Process(target=_child, args=(sender, fn, args, kwargs, env, self._alive), daemon=True)
         timeout = self._timeout()
         process.start()
         sender.close()

@@ -38,10 +38,10 @@ def test_a_trial_process_ends_when_its_job_is_stopped(stop: signal.Signals) -> N
     job = subprocess.Popen([sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE, text=True)
     trial = int(job.stdout.readline())
     assert _alive(trial)
-    job.send_signal(stop)
-    job.wait()
-    for _ in range(100):  # the trial checks its job every second; wait up to 10 s for it to notice
+    job.send_signal(stop)  # and not reaped yet: a zombie job must not keep its trials alive
+    for _ in range(100):  # wait up to 10 s for the trial to notice
         if not _alive(trial):
             break
         time.sleep(0.1)
     assert not _alive(trial)
+    job.wait()
