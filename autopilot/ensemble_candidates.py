@@ -4,7 +4,9 @@ the MLP (early stopping on them, and told the seconds AutoGluon gives it).
 
 Each sees AutoGluon's features (numbers, and categories as text) through the same feature pipeline as in HPO mode:
 numbers imputed with indicators and scaled, categories one-hot (the Linear Learner) or as integer codes for
-embeddings (the MLP).
+embeddings (the MLP). Each stops early, and the Linear Learner chooses among its models, on a slice of its own
+training rows (as in HPO's cross-validation), never on the rows AutoGluon scores it on: choosing among 32 models on
+those would make its score, and so the ensemble's weights, optimistic.
 
 >>> hyperparameters = {LinearLearnerModel: {}, MLPModel: {}}  # doctest: +SKIP
 """
@@ -19,7 +21,9 @@ from autogluon.common.features.types import R_BOOL, R_CATEGORY, R_FLOAT, R_INT
 from autogluon.core.models import AbstractModel
 
 from autopilot.candidates import get_candidate
+from autopilot.data.split import stopping_split
 from autopilot.preprocess import build_preprocessor, categorical_cardinalities
+from autopilot.search.cv import EARLY_STOPPING_SHARE
 
 METRICS = {  # AutoGluon's metric names -> autopilot's, for a candidate that chooses among its own models by one
     "accuracy": "Accuracy",
@@ -61,7 +65,7 @@ class CandidateModel(AbstractModel):
         self,
         X: pd.DataFrame,
         y: pd.Series,
-        X_val: pd.DataFrame | None = None,
+        X_val: pd.DataFrame | None = None,  # the rows AutoGluon scores this model on: not looked at
         y_val: pd.Series | None = None,
         time_limit: float | None = None,
         num_gpus: float = 0,
@@ -74,14 +78,14 @@ class CandidateModel(AbstractModel):
         model = cls(problem_type=self.problem_type, metric=METRICS.get(self.eval_metric.name), device=device, **params)
         if time_limit is not None and "max_seconds" in model.get_params():
             model.set_params(max_seconds=max(TIME_SHARE * time_limit - (time.monotonic() - start), 1.0))
-        features = self.preprocess(X, is_train=True)
+        y = pd.Series(np.asarray(y))
+        fit, stop = stopping_split(y, self.problem_type != "regression", EARLY_STOPPING_SHARE, seed=0)
+        features = self.preprocess(X.iloc[fit], is_train=True)
         extra = {}
         if cls.categorical_encoding == "ordinal":
             extra["categorical_cardinalities"] = categorical_cardinalities(self._feature_pipeline)
-        if X_val is None:
-            model.fit(features, np.asarray(y), **extra)
-        else:
-            model.fit(features, np.asarray(y), self.preprocess(X_val), np.asarray(y_val), **extra)
+        stopping = self.preprocess(X.iloc[stop]), y.iloc[stop].to_numpy()
+        model.fit(features, y.iloc[fit].to_numpy(), *stopping, **extra)
         self.model = model
 
     def _predict_proba(self, X: pd.DataFrame, **kwargs: object) -> np.ndarray:

@@ -117,7 +117,8 @@ def test_infinities_predict_as_missing_values_on_every_path(typed_jobs: dict, na
 
 def test_a_job_trains_on_infinities_as_missing_values_and_says_so(tmp_path: Path) -> None:
     data = _typed_table().assign(amount=lambda f: f["amount"].where(f.index % 7 != 0, np.inf))
-    data.loc[3, "count"] = -np.inf  # an integer column turned float by it
+    data["count"] = data["count"].astype(float)
+    data.loc[3, "count"] = -np.inf
     job = AutoPilot(target="label", output=tmp_path / "job", mode="hpo", strategy="defaults", verbose=False).fit(data)
     assert (job.leaderboard["status"] == "succeeded").all()
     said = {w["column"]: w["message"] for w in job.profile["warnings"] if w["kind"] == "infinite"}
