@@ -73,7 +73,11 @@ def chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[pd.DataFrame]
     dialect = sniff_dialect(read_sample(path), path)
     names = column_names(dialect.header)
     read = pacsv.ReadOptions(
-        encoding=dialect.encoding, column_names=names, skip_rows=1, block_size=chunk_bytes, use_threads=True
+        encoding=dialect.encoding,
+        column_names=names,
+        skip_rows=dialect.header_lines,
+        block_size=chunk_bytes,
+        use_threads=True,
     )
     parse = pacsv.ParseOptions(delimiter=dialect.delimiter, newlines_in_values=dialect.newlines_in_values)
     convert = pacsv.ConvertOptions(  # bytes, decoded per column: a Latin-1 value anywhere reads as at training

@@ -7,7 +7,7 @@ import csv
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -155,6 +155,7 @@ class _Dialect:
     delimiter: str
     header: list[str]
     newlines_in_values: bool
+    header_lines: int = 1  # lines the header row takes (a quoted name may hold a newline); pyarrow skips lines
 
 
 def read_sample(path: Path) -> bytes:
@@ -191,7 +192,7 @@ def _read_csv(path: Path) -> tuple[pa.Table, SourceInfo]:
         binary = [i for i, f in enumerate(table.schema) if pa.types.is_binary(f.type)]
         for i in binary:
             table = table.set_column(i, table.schema.field(i).name, text_column(table.column(i)))
-        dialect = _Dialect("latin-1", dialect.delimiter, dialect.header, dialect.newlines_in_values)
+        dialect = replace(dialect, encoding="latin-1")
     release_free_memory()  # the parser's freed buffers, so the steps after loading do not grow the process
     return table, SourceInfo(str(path), "csv", size, dialect.encoding, dialect.delimiter)
 
@@ -211,11 +212,13 @@ def sniff_dialect(sample: bytes, path: Path) -> _Dialect:
         text = text[: text.rfind("\n") + 1] or text
     with _long_fields():
         delimiter = _sniff_delimiter(text)
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    header = [h.strip() for h in rows[0]] if rows else []
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        header = [h.strip() for h in next(reader, [])]
+        header_lines = max(reader.line_num, 1)
+        rows = [header, *reader]
     _check_names(column_names(header), str(path))  # blank names are named first: "a,b,,"
     multiline = any("\n" in field or "\r" in field for row in rows for field in row)
-    return _Dialect(encoding, delimiter, header, multiline)
+    return _Dialect(encoding, delimiter, header, multiline, header_lines)
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -237,7 +240,10 @@ def _pyarrow_read(path: Path, dialect: _Dialect, sample: bytes) -> pa.Table:
     hands freed parse buffers back to the OS; that keeps peak memory down on large files."""
     names = column_names(dialect.header)
     read = pacsv.ReadOptions(
-        encoding=dialect.encoding, column_names=names or None, skip_rows=1 if names else 0, block_size=BLOCK_BYTES
+        encoding=dialect.encoding,
+        column_names=names or None,
+        skip_rows=dialect.header_lines if names else 0,
+        block_size=BLOCK_BYTES,
     )
     for multiline in dict.fromkeys((dialect.newlines_in_values, True)):
         parse = pacsv.ParseOptions(delimiter=dialect.delimiter, newlines_in_values=multiline)

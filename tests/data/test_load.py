@@ -452,3 +452,12 @@ def test_a_file_of_utf8_with_some_latin1_values_keeps_both_clean(tmp_path: Path)
     names = table.column("name").to_pylist()
     assert names[0] == "crème brûlée 0" and names[-1] == "café"  # neither garbled
     assert pd.concat(chunks(path, chunk_bytes=4096))["name"].tolist() == names  # batch reads them the same
+
+
+def test_a_header_name_with_a_quoted_newline_reads_in_run_and_predict(tmp_path: Path) -> None:
+    from autopilot.batch import chunks
+
+    path = _write(tmp_path / "quoted.csv", b'"x\n# %%\nimport os",c\n1,a\n2,b\n')
+    table, _ = read_table(path)
+    assert table.column_names == ["x\n# %%\nimport os", "c"] and table.column("c").to_pylist() == ["a", "b"]
+    assert next(chunks(path))["c"].tolist() == ["a", "b"]
