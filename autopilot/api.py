@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import sys
 from functools import cached_property
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pandas as pd
 
 from autopilot.config import JobConfig
 from autopilot.console import ConsoleReporter, SilentReporter
-from autopilot.errors import JobError
+from autopilot.errors import ConfigError, JobError
 from autopilot.io import read_json
 from autopilot.job import run_job
 from autopilot.pipeline import AutopilotPipeline
@@ -75,8 +76,23 @@ class AutoPilot:
         self.verbose = verbose
 
     def fit(self, data: str | Path | pd.DataFrame) -> Job:
+        if _imported_by_a_trial_process():
+            raise ConfigError(
+                "AutoPilot.fit ran again while a trial process imported your script: put the call under "
+                '`if __name__ == "__main__":`, as multiprocessing needs'
+            )
         reporter = ConsoleReporter() if self.verbose else SilentReporter()
         return Job(run_job(data, self.config, reporter))
+
+
+def _imported_by_a_trial_process() -> bool:
+    """Whether the caller's script is being imported (as ``__mp_main__``) by a process multiprocessing started."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_globals.get("__name__") == "__mp_main__":
+            return True
+        frame = frame.f_back
+    return False
 
 
 class Job:

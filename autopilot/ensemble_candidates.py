@@ -75,11 +75,13 @@ class CandidateModel(AbstractModel):
         cls = get_candidate(self.candidate_key)
         params = self._get_model_params()
         device = "cuda" if num_gpus else "cpu"
-        model = cls(problem_type=self.problem_type, metric=METRICS.get(self.eval_metric.name), device=device, **params)
+        seed = self.random_seed if isinstance(self.random_seed, int) else 0  # the job's, per fold as AutoGluon sets
+        metric = METRICS.get(self.eval_metric.name)
+        model = cls(problem_type=self.problem_type, metric=metric, device=device, seed=seed, **params)
         if time_limit is not None and "max_seconds" in model.get_params():
             model.set_params(max_seconds=max(TIME_SHARE * time_limit - (time.monotonic() - start), 1.0))
         y = pd.Series(np.asarray(y))
-        fit, stop = stopping_split(y, self.problem_type != "regression", EARLY_STOPPING_SHARE, seed=0)
+        fit, stop = stopping_split(y, self.problem_type != "regression", EARLY_STOPPING_SHARE, seed=seed)
         features = self.preprocess(X.iloc[fit], is_train=True)
         extra = {}
         if cls.categorical_encoding == "ordinal":

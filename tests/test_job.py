@@ -173,3 +173,26 @@ def test_failed_trial_is_recorded_and_all_failed_job_says_so(tmp_path: Path, mon
     assert "Traceback" in (out / "trials" / "001-xgboost" / "error.txt").read_text()
     board = pd.read_csv(out / "leaderboard.csv")
     assert board.loc[0, "status"] == "failed" and board.loc[0, "error"]
+
+
+SCRIPT = """
+from autopilot import AutoPilot
+
+options = dict(mode="hpo", strategy="defaults", algorithms=["linear-learner"], verbose=False)
+{call}
+"""
+
+
+@pytest.mark.parametrize("guarded", [True, False])
+def test_a_user_script_runs_with_the_main_guard_and_is_told_without_it(tmp_path: Path, guarded: bool) -> None:
+    import subprocess
+    import sys
+
+    fit = f'job = AutoPilot(target="species", output={str(tmp_path / "job")!r}, **options).fit({str(PENGUINS)!r})'
+    call = f'if __name__ == "__main__":\n    {fit}\n    print("rows", len(job.leaderboard))' if guarded else fit
+    (tmp_path / "script.py").write_text(SCRIPT.format(call=call))
+    done = subprocess.run([sys.executable, "script.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    if guarded:  # trial processes import the script again; the guard keeps the job to this one
+        assert done.returncode == 0 and "rows 1" in done.stdout, done.stderr[-2000:]
+    else:
+        assert done.returncode != 0 and 'put the call under `if __name__ == "__main__":`' in done.stderr
