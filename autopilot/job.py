@@ -1,4 +1,4 @@
-"""Runs a job's stages in order. Everything the input can get wrong is checked before the job folder exists."""
+"""Runs a job's stages in order once its input is checked (``prepare.py``), in its held folder, within its limit."""
 
 from __future__ import annotations
 
@@ -8,130 +8,45 @@ import shutil
 import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from autopilot.best import now, versions, write_best
 from autopilot.budget import JobBudget, default_time_limit
-from autopilot.candidates import resolve_algorithms
 from autopilot.config import JobConfig
 from autopilot.console import Reporter
-from autopilot.data import SourceInfo, profile_table, read_table, split_train_validation, table_from_pandas
-from autopilot.data.leakage import warning
-from autopilot.data.split import validation_share
-from autopilot.data.values import tidy_values
-from autopilot.device import check_device, resolve_device
+from autopilot.device import resolve_device
 from autopilot.ensemble import (
     AG_DIR,
     DATE_PARTS,
     EnsembleRun,
-    resolve_families,
     run_ensembling,
     scored_completely,
     untrained_families,
 )
-from autopilot.ensemble_plan import EnsemblePlan, plan_ensembling
+from autopilot.ensemble_plan import plan_ensembling
 from autopilot.errors import NoSuccessfulTrialError
 from autopilot.io import atomic_path, write_json
-from autopilot.job_folder import check_folder, data_fingerprint, hold_folder, job_dir_for
+from autopilot.job_folder import hold_folder
 from autopilot.leaderboard import build_leaderboard, load_results, write_leaderboard
 from autopilot.metrics import get_metric
 from autopilot.notebooks import write_notebooks
+from autopilot.prepare import Prepared, prepare, validation_fraction
 from autopilot.preprocess import feature_kinds
-from autopilot.problem import Problem, case_variants, check_target, infer_problem
 from autopilot.refit import refit_best
 from autopilot.report import write_report
 from autopilot.search import TrialData, TrialProcessExecutor, run_search
-from autopilot.search.cluster import check_cluster, cluster_executor
+from autopilot.search.cluster import cluster_executor
 from autopilot.search.cv import CV_FOLDS, CV_MAX_ROWS
-from autopilot.search.plan import choose_mode, choose_strategy, default_parallel, make_strategy
+from autopilot.search.plan import default_parallel, make_strategy
 from autopilot.search.runner import record_failure
 from autopilot.search.spec import TrialSpec
 
 PROGRESS_FILE = "progress.jsonl"  # in autogluon/: a line per model AutoGluon has trained, shown as it comes
-
-
-@dataclass
-class Prepared:
-    """The checked input of a job, before anything is written."""
-
-    table: pa.Table
-    source: SourceInfo
-    profile: dict
-    problem: Problem
-    candidates: list[str]
-    train_rows: object
-    validation_rows: object
-    job_dir: Path
-    resume: bool
-    strategy: str
-    mode: str = "hpo"
-    mode_reason: str = ""
-    plan: EnsemblePlan | None = None  # ensembling mode's plan, made once the budget is known
-    data: dict | None = None  # the data's fingerprint, which a resumed run must match
-
-    @property
-    def labelled_rows(self) -> int:
-        return len(self.train_rows) + len(self.validation_rows)
-
-    @property
-    def bagged(self) -> bool:
-        """Ensembling's models are bagged over every labelled row (no holdout)."""
-        return self.plan is not None and self.plan.scheme == "bagging"
-
-
-def prepare(data: str | Path | pd.DataFrame, config: JobConfig) -> Prepared:
-    """Load, profile, infer the problem, pick candidates and split; raises an AutopilotError on bad input."""
-    check_device(config.device)
-    if config.cluster:
-        check_cluster(config.cluster)
-    table, source, fingerprint, tidied = _load(data, config.target)
-    profile = profile_table(table, config.target, source.bytes)
-    problem = infer_problem(table, config.target, config.problem_type, config.metric, config.positive_label)
-    profile["warnings"] += [warning(*said) for said in tidied] + label_warnings(config.target, problem)
-    mode, why = choose_mode(config.mode, config.strategy, source.bytes, config.ensembling_max_bytes)
-    if mode == "ensembling":
-        candidates = resolve_families(config.algorithms)
-    else:
-        candidates = resolve_algorithms(config.algorithms, problem.problem_type)
-    table = table.filter(pc.is_valid(table.column(config.target)))
-    y = table.column(config.target).to_pandas().rename(config.target)
-    share = _validation_fraction(config, len(y), mode)
-    train, val = split_train_validation(y, problem.is_classification, share, config.seed)
-    job_dir = job_dir_for(config.output, config.job_name, source)
-    resume = check_folder(job_dir, asdict(config), fingerprint)
-    feature_kinds(profile, config.target)  # refuses data with no usable feature
-    strategy = "ensembling" if mode == "ensembling" else choose_strategy(config.strategy, source.bytes)
-    return Prepared(
-        table, source, profile, problem, candidates, train, val, job_dir, resume, strategy, mode, why, data=fingerprint
-    )
-
-
-def _load(data: str | Path | pd.DataFrame, target: str) -> tuple[pa.Table, SourceInfo, dict, list[tuple]]:
-    """The table with its values tidied, where it came from, the data's fingerprint (of the data as given) and what
-    ``tidy_values`` did."""
-    if isinstance(data, pd.DataFrame):
-        table, source = table_from_pandas(data), SourceInfo("<DataFrame>", "dataframe", int(data.memory_usage().sum()))
-    else:
-        table, source = read_table(data)
-    check_target(table, target)
-    fingerprint = data_fingerprint(data, table.column_names, table.num_rows)
-    table, tidied = tidy_values(table)
-    return table, source, fingerprint, tidied
-
-
-def label_warnings(target: str, problem: Problem) -> list[dict]:
-    """Class labels that differ only in case: kept apart, and said."""
-    out = []
-    for group in case_variants(list(problem.classes or [])):
-        said = f"has labels that differ only in case ({', '.join(map(repr, group))}); kept as different classes"
-        out.append(warning(target, "label_case", said))
-    return out
 
 
 def run_job(
@@ -383,16 +298,11 @@ def _resolved(prepared: Prepared, config: JobConfig) -> dict:
         "device": resolve_device(config.device),
         "scored_by": _scored_by(prepared),
         "ensemble_plan": prepared.plan.to_dict() if prepared.plan else None,
-        "validation_fraction": _validation_fraction(config, prepared.labelled_rows, prepared.mode),
+        "validation_fraction": validation_fraction(config, prepared.labelled_rows, prepared.mode),
         "train_rows": len(prepared.train_rows),
         "validation_rows": len(prepared.validation_rows),
         "dropped_rows": prepared.problem.dropped_rows,
     }
-
-
-def _validation_fraction(config: JobConfig, rows: int, mode: str) -> float:
-    """The share held out: the user's, else by the number of labelled rows (HPO keeps more: it ranks many trials)."""
-    return config.validation_fraction or validation_share(rows, tuning=mode != "ensembling")
 
 
 def _scored_by(prepared: Prepared) -> str:

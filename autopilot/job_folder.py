@@ -97,10 +97,7 @@ def refuse_if_locked(job_dir: Path) -> None:
     if not lock.exists():
         return
     with open(lock, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ConfigError(_in_use(job_dir, lock)) from None
+        _lock(handle, job_dir)
         fcntl.flock(handle, fcntl.LOCK_UN)
 
 
@@ -121,10 +118,7 @@ def hold_folder(job_dir: Path, resume: bool, overwrite: bool = False) -> Iterato
     job_dir.mkdir(parents=True, exist_ok=True)
     lock = job_dir / LOCK_FILE
     with open(lock, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ConfigError(_in_use(job_dir, lock)) from None
+        _lock(handle, job_dir)
         handle.truncate(0)
         handle.write(f"{os.getpid()}\n")
         handle.flush()
@@ -172,6 +166,13 @@ def _has_content(job_dir: Path) -> bool:
     return job_dir.is_dir() and any(p.name != LOCK_FILE for p in job_dir.iterdir())
 
 
-def _in_use(job_dir: Path, lock: Path) -> str:
-    pid = lock.read_text().strip() or "unknown"
-    return f"{job_dir} is in use by another autopilot run (pid {pid}); wait for it to end or choose another --output"
+def _lock(handle: object, job_dir: Path) -> None:
+    """Take the folder's lock on the open lock file, or refuse, naming the pid of the run that holds it."""
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = (job_dir / LOCK_FILE).read_text().strip() or "unknown"
+        message = (
+            f"{job_dir} is in use by another autopilot run (pid {pid}); wait for it to end or choose another --output"
+        )
+        raise ConfigError(message) from None

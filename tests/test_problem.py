@@ -335,7 +335,7 @@ def test_target_errors_are_data_errors() -> None:
 
 def test_labels_lose_surrounding_spaces_none_is_missing_and_case_variants_are_said(tmp_path) -> None:
     from autopilot.config import JobConfig
-    from autopilot.job import prepare
+    from autopilot.prepare import prepare
 
     labels = [" yes", "yes ", "yes", "no", "Yes", "None", "no "] * 10
     path = tmp_path / "labels.csv"
