@@ -171,6 +171,6 @@ def load_job(path: str | Path) -> Job:
 
 def _rows(data: str | Path | pd.DataFrame) -> pd.DataFrame:
     """New rows: a DataFrame as it is, a file or folder read as ``autopilot predict`` reads it."""
-    from autopilot.batch import read_rows
+    from autopilot.deploy.batch import read_rows
 
     return data if isinstance(data, pd.DataFrame) else read_rows(data)

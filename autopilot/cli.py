@@ -156,7 +156,7 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 def cmd_predict(args: argparse.Namespace) -> None:
     from autopilot.api import load_job
-    from autopilot.batch import batch_predict
+    from autopilot.deploy.batch import batch_predict
 
     output = Path(args.output)
     if output.exists() and not args.overwrite:
@@ -175,7 +175,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from autopilot.api import load_job
-    from autopilot.serve import JOB_ENV, MAX_CONNECTIONS, OUTPUT_ENV, Model
+    from autopilot.deploy.serve import JOB_ENV, MAX_CONNECTIONS, OUTPUT_ENV, Model
 
     job = load_job(args.job)
     job.best  # noqa: B018
@@ -185,7 +185,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         f"Serving {job.path} on http://{args.host}:{args.port} (/ping, /invocations), {args.workers} worker(s)"
     )
     uvicorn.run(
-        "autopilot.serve:create_app",
+        "autopilot.deploy.serve:create_app",
         factory=True,
         host=args.host,
         port=args.port,

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from autopilot import AutoPilot
-from autopilot.batch import batch_predict
-from autopilot.serve import InferenceApp, Model
+from autopilot.deploy.batch import batch_predict
+from autopilot.deploy.serve import InferenceApp, Model
 from tests.test_serve import _call
 
 ROWS = 240

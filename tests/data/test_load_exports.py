@@ -111,7 +111,7 @@ def test_times_of_day_and_half_floats_are_numbers(tmp_path: Path) -> None:
 
 
 def test_a_file_of_utf8_with_some_latin1_values_keeps_both_clean(tmp_path: Path) -> None:
-    from autopilot.batch import chunks
+    from autopilot.deploy.batch import chunks
 
     lines = [b"name,n"] + [f"crème brûlée {i},{i}".encode() for i in range(2000)] + ["café,1".encode("latin-1")]
     path = _write(tmp_path / "mixed.csv", b"\n".join(lines) + b"\n")
@@ -122,7 +122,7 @@ def test_a_file_of_utf8_with_some_latin1_values_keeps_both_clean(tmp_path: Path)
 
 
 def test_a_header_name_with_a_quoted_newline_reads_in_run_and_predict(tmp_path: Path) -> None:
-    from autopilot.batch import chunks
+    from autopilot.deploy.batch import chunks
 
     path = _write(tmp_path / "quoted.csv", b'"x\n# %%\nimport os",c\n1,a\n2,b\n')
     table, _ = read_table(path)

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autopilot.batch import chunks
 from autopilot.data import profile_table, read_table
 from autopilot.data.numbers import number_format, read_numbers
+from autopilot.deploy.batch import chunks
 from autopilot.preprocess import make_coercer
 
 EUROPEAN = "zip;price;share;amount;y\n02134;1.234,50 €;45%;535,55;a\n10001;12,00 €;5%;1.000,5;b\n00501;3,5 €;100%;7;a\n"

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from autopilot.cli import main
-from autopilot.serve import InferenceApp, Model
+from autopilot.deploy.serve import InferenceApp, Model
 from tests.test_serve import _call
 
 pytestmark = pytest.mark.slow

@@ -13,10 +13,10 @@ import pytest
 from sklearn.metrics import f1_score
 
 from autopilot import AutoPilot
-from autopilot.batch import batch_predict
+from autopilot.deploy.batch import batch_predict
+from autopilot.deploy.serve import InferenceApp, Model
 from autopilot.pipeline import AutopilotPipeline
 from autopilot.search.threshold import choose_threshold, crossfit_labels, labels, tunes_threshold
-from autopilot.serve import InferenceApp, Model
 
 
 def test_which_problems_tune_a_threshold() -> None:

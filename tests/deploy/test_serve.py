@@ -19,12 +19,12 @@ import pandas as pd
 import pytest
 
 from autopilot import AutoPilot
-from autopilot.batch import batch_predict, parquet_rows
 from autopilot.cli import main
+from autopilot.deploy.batch import batch_predict, parquet_rows
+from autopilot.deploy.serve import InferenceApp, Model, output_keys
 from autopilot.errors import ConfigError
-from autopilot.serve import InferenceApp, Model, output_keys
 
-DATASETS = Path(__file__).resolve().parents[1] / "datasets"
+DATASETS = Path(__file__).resolve().parents[2] / "datasets"
 JOBS = {
     "binary": (DATASETS / "breast_cancer.csv", "diagnosis"),
     "multiclass": (DATASETS / "penguins.csv", "species"),
@@ -204,7 +204,7 @@ def test_chunked_batch_predictions_equal_in_memory_ones(jobs: dict, tmp_path: Pa
 def test_parquet_chunks_follow_the_chunk_size(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
-    from autopilot.batch import chunks
+    from autopilot.deploy.batch import chunks
 
     frame = pd.DataFrame({"a": np.arange(10_000, dtype=float), "b": np.arange(10_000) % 7})
     frame.to_parquet(tmp_path / "rows.parquet")
@@ -268,7 +268,7 @@ def test_a_500_is_logged_for_the_operator(jobs: dict, caplog: pytest.LogCaptureF
     app = _app(jobs["multiclass"])
     app.model.answer = lambda *args: 1 / 0  # a bug past the request checks
     good = _rows("multiclass", 1).to_csv(index=False, header=False).encode()
-    with caplog.at_level("ERROR", logger="autopilot.serve"):
+    with caplog.at_level("ERROR", logger="autopilot.deploy.serve"):
         assert _call(app, "POST", "/invocations", good, content_type="text/csv")[0] == 500
     assert "ZeroDivisionError" in caplog.text and "500 on POST /invocations" in caplog.text
 

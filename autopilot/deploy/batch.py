@@ -1,7 +1,7 @@
 """Batch transform: predictions for a CSV or Parquet file, or a folder of them, of any size, streamed in chunks so
 memory stays bounded by the chunk, written atomically to one CSV.
 
->>> from autopilot.batch import batch_predict
+>>> from autopilot.deploy.batch import batch_predict
 >>> batch_predict("autopilot-output/penguins", "big.csv", "predictions.csv")  # doctest: +SKIP
 """
 

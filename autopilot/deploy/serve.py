@@ -35,7 +35,7 @@ OUTPUT_KEYS = ("predicted_label", "probability", "probabilities", "labels")
 CLASSIFICATION_KEYS = ("probability", "probabilities", "labels")
 CSV, JSON = "text/csv", "application/json"
 MAX_CONNECTIONS = 100  # per worker; more get 503 (uvicorn's limit_concurrency)
-LOG = logging.getLogger("autopilot.serve")
+LOG = logging.getLogger("autopilot.deploy.serve")
 
 
 class RequestError(Exception):
