@@ -1,4 +1,5 @@
-"""The command line: ``autopilot run`` and ``autopilot predict``. A user's mistake is one line and exit code 2."""
+"""The command line: ``autopilot run``, ``predict``, ``serve``, ``explain``, ``notebooks``, ``baseline`` and
+``monitor``. A user's mistake is one line and exit code 2; ``monitor`` exits 3 when it finds violations."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from autopilot import __version__
 from autopilot.errors import AutopilotError, ConfigError
 
 EXIT_USAGE = 2
+EXIT_VIOLATIONS = 3  # autopilot monitor found violations (cron and CI can act on it)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,12 +87,33 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument("--capture", help="capture answered requests into this folder (SageMaker's Data Capture)")
+    serve.add_argument(
+        "--capture-percent", type=float, default=100.0, help="share of requests captured, 0-100 (default 100)"
+    )
 
     explain = commands.add_parser("explain", help="SHAP attributions of a job's best pipeline for rows of a file")
     explain.add_argument("job", help="the job folder written by `autopilot run`")
     explain.add_argument("data", help="a CSV or Parquet file of rows to explain")
     explain.add_argument("--output", default="attributions.csv", help="where to write (default attributions.csv)")
     explain.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+
+    baseline = commands.add_parser("baseline", help="write monitor/statistics.json and constraints.json again")
+    baseline.add_argument("job", help="the job folder written by `autopilot run`")
+    baseline.add_argument("data", nargs="?", help="a CSV or Parquet file or folder (default: the job's training rows)")
+
+    monitor = commands.add_parser(
+        "monitor", help="check new data or captured requests against the job's baseline (exit 3 on violations)"
+    )
+    monitor.add_argument("job", help="the job folder written by `autopilot run`")
+    monitor.add_argument("data", help="a CSV or Parquet file or folder, or a folder written by serve --capture")
+    monitor.add_argument(
+        "--ground-truth",
+        help="labels for model quality: a file with the target column, row for row, or ground-truth JSON lines "
+        "(.jsonl file or folder) for a capture folder; a data file holding the target needs none",
+    )
+    monitor.add_argument("--no-attribution", action="store_true", help="skip the SHAP ranking drift check")
+    monitor.add_argument("--chunk-mb", type=float, default=8, help="CSV read per chunk (memory stays bounded by it)")
 
     notebooks = commands.add_parser("notebooks", help="regenerate a job's two notebooks from its folder")
     notebooks.add_argument("job", help="the job folder written by `autopilot run`")
@@ -111,6 +134,44 @@ def cmd_explain(args: argparse.Namespace) -> None:
         f"Wrote attributions of {table.attrs['explained']} for {len(table):,} rows to {output} "
         f"({table.attrs['method']}); base_value + a row's attributions = output"
     )
+
+
+def cmd_baseline(args: argparse.Namespace) -> None:
+    from autopilot.api import load_job
+    from autopilot.deploy.baseline import write_baseline
+
+    job = load_job(args.job)
+    for path in write_baseline(job.path, args.data):
+        Console(highlight=False, soft_wrap=True).print(f"Wrote {path}")
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from autopilot.api import load_job
+    from autopilot.deploy.monitor import monitor
+
+    if not (math.isfinite(args.chunk_mb) and args.chunk_mb > 0):
+        raise ConfigError(f"--chunk-mb must be a number above 0; got {args.chunk_mb:g}")
+    job = load_job(args.job)
+    job.best  # noqa: B018
+    console = Console(highlight=False, soft_wrap=True)
+    runs = monitor(job.path, args.data, args.ground_truth, not args.no_attribution, int(args.chunk_mb * (1 << 20)))
+    if not runs:
+        console.print("Nothing new to monitor: every finished capture hour was monitored before")
+    for run in runs:
+        rows = run.statistics["dataset"]["item_count"]
+        verdict = f"{run.violated} violation(s)" if run.violated else "no violations"
+        console.print(f"{run.name}: {rows:,} rows, {verdict}; report {run.report}")
+        for v in run.violations[:10]:
+            console.print(f"  {v['feature_name']}: {v['constraint_check_type']}: {v['description']}")
+        for v in run.quality_violations:
+            console.print(f"  model quality: {v['description']}")
+        if run.attribution and run.attribution["violated"]:
+            console.print(
+                f"  SHAP ranking drifted: NDCG {run.attribution['ndcg']:.3f} < {run.attribution['threshold']}"
+            )
+        for note in run.notes[:5]:
+            console.print(f"  note: {note}")
+    return EXIT_VIOLATIONS if any(run.violated for run in runs) else 0
 
 
 def cmd_notebooks(args: argparse.Namespace) -> None:
@@ -175,14 +236,25 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from autopilot.api import load_job
-    from autopilot.deploy.serve import JOB_ENV, MAX_CONNECTIONS, OUTPUT_ENV, Model
+    from autopilot.deploy.serve import CAPTURE_ENV, CAPTURE_PERCENT_ENV, JOB_ENV, MAX_CONNECTIONS, OUTPUT_ENV, Model
 
     job = load_job(args.job)
     job.best  # noqa: B018
     Model(job.path, os.environ.get(OUTPUT_ENV))  # refuses bad output keys with a one-line error before serving
     os.environ[JOB_ENV] = str(job.path.resolve())  # the worker processes load the model from here
+    if not (math.isfinite(args.capture_percent) and 0 <= args.capture_percent <= 100):
+        raise ConfigError(f"--capture-percent must be from 0 to 100; got {args.capture_percent:g}")
+    os.environ.pop(CAPTURE_ENV, None)
+    if args.capture:
+        capture = Path(args.capture).resolve()
+        try:
+            capture.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"--capture {args.capture}: cannot create the folder ({exc.strerror})") from None
+        os.environ[CAPTURE_ENV], os.environ[CAPTURE_PERCENT_ENV] = str(capture), str(args.capture_percent)
     Console(highlight=False, soft_wrap=True).print(
         f"Serving {job.path} on http://{args.host}:{args.port} (/ping, /invocations), {args.workers} worker(s)"
+        + (f"; capturing {args.capture_percent:g}% of requests into {args.capture}" if args.capture else "")
     )
     uvicorn.run(
         "autopilot.deploy.serve:create_app",
@@ -200,14 +272,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         commands = {"run": cmd_run, "predict": cmd_predict, "explain": cmd_explain, "notebooks": cmd_notebooks}
-        {**commands, "serve": cmd_serve}[args.command](args)
+        commands |= {"serve": cmd_serve, "baseline": cmd_baseline, "monitor": cmd_monitor}
+        return commands[args.command](args) or 0
     except AutopilotError as exc:
         print(f"autopilot: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("autopilot: interrupted", file=sys.stderr)
         return 130
-    return 0
 
 
 if __name__ == "__main__":

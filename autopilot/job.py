@@ -19,6 +19,7 @@ from autopilot.best import now, versions, write_best
 from autopilot.budget import JobBudget, default_time_limit
 from autopilot.config import JobConfig
 from autopilot.console import Reporter
+from autopilot.deploy.baseline import write_baseline
 from autopilot.device import resolve_device
 from autopilot.ensemble import (
     AG_DIR,
@@ -104,6 +105,7 @@ def _run_in_folder(prepared: Prepared, config: JobConfig, reporter: Reporter, bu
     with budget.stage("explain_and_report"):
         for note in write_report(job_dir, budget.allowance("explain")):
             budget.shrink(note)
+        write_baseline(job_dir)  # monitor/: Model Monitor's baseline of the rows the best model learned from
     for note in budget.shrunk:
         reporter.plan(f"  [shrunk to fit the time limit] {note}")
     job.update(finished=now(), seconds=round(budget.elapsed(), 3), budget=budget.to_dict())

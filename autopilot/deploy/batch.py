@@ -65,10 +65,16 @@ def _supported(path: Path) -> bool:
 def chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[pd.DataFrame]:
     """A file's rows, chunk by chunk. CSV values are read as text (the pipeline casts each column to its training
     kind, as it does for any new rows), so a chunk never fails on a type the first chunk did not foresee."""
+    for table in arrow_chunks(path, chunk_bytes):
+        yield table.to_pandas()
+
+
+def arrow_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[pa.Table]:
+    """``chunks`` as Arrow tables: Parquet's types as stored, CSV values as text."""
     if path.name.lower().endswith(PARQUET_SUFFIXES):
         parquet = pq.ParquetFile(path)
         for batch in parquet.iter_batches(batch_size=parquet_rows(parquet.metadata, chunk_bytes)):
-            yield batch.to_pandas()
+            yield pa.Table.from_batches([batch])
         return
     dialect = sniff_dialect(read_sample(path), path)
     names = column_names(dialect.header)
@@ -89,9 +95,20 @@ def chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[pd.DataFrame]
             pacsv.open_csv(stream, read, parse, convert) as reader,
         ):
             for batch in reader:
-                yield pa.table([text_column(c) for c in batch.columns], names=batch.schema.names).to_pandas()
+                yield pa.table([text_column(c) for c in batch.columns], names=batch.schema.names)
     except pa.ArrowInvalid as exc:
         raise DataError(f"{path}: cannot be read as CSV ({str(exc).splitlines()[0]})") from None
+
+
+def input_tables(data: str | Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[pa.Table]:
+    """Every chunk of a file or folder as Arrow tables, a Hive folder's partition columns added as text."""
+    root = Path(data)
+    for path in input_files(root):
+        partitions = partition_values(path, root)
+        for table in arrow_chunks(path, chunk_bytes):
+            for name, value in partitions.items():
+                table = table.append_column(name, pa.array([value] * table.num_rows, pa.string()))
+            yield table
 
 
 def read_rows(data: str | Path) -> pd.DataFrame:

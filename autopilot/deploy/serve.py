@@ -25,12 +25,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from autopilot.deploy.capture import INFERENCE_ID_HEADER, CaptureWriter
 from autopilot.errors import AutopilotError, ConfigError
 from autopilot.io import read_json
 from autopilot.pipeline import AutopilotPipeline
 from autopilot.preprocess import feature_kinds, make_coercer
 
 JOB_ENV, OUTPUT_ENV, MAX_MB_ENV = "AUTOPILOT_JOB", "SAGEMAKER_INFERENCE_OUTPUT", "AUTOPILOT_MAX_PAYLOAD_MB"
+CAPTURE_ENV, CAPTURE_PERCENT_ENV = "AUTOPILOT_CAPTURE_DIR", "AUTOPILOT_CAPTURE_PERCENT"
 OUTPUT_KEYS = ("predicted_label", "probability", "probabilities", "labels")
 CLASSIFICATION_KEYS = ("probability", "probabilities", "labels")
 CSV, JSON = "text/csv", "application/json"
@@ -74,56 +76,11 @@ class Model:
 
     def rows(self, body: bytes, content_type: str) -> pd.DataFrame:
         """The request body as a frame with named columns, numbers checked; RequestError when it is malformed."""
-        if not body.strip():
-            raise RequestError(400, "empty body; send at least one row")
-        if content_type == CSV:
-            frame = self._csv(body)
-        elif content_type == JSON:
-            frame = self._json(body)
-        else:
-            raise RequestError(415, f"unsupported content type '{content_type}'; send {CSV} or {JSON}")
+        frame = parse_rows(body, content_type, self.columns, self.pipeline.required_columns)
         for name in self.numeric:
             if name in frame.columns:
                 self._check_numbers(frame, name)
         return frame
-
-    def _csv(self, body: bytes) -> pd.DataFrame:
-        try:
-            lines = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise RequestError(400, f"unreadable CSV: {exc}") from None
-        lines = [line for line in lines if line]
-        if not lines:
-            raise RequestError(400, "empty body; send at least one row")
-        header = [v.strip() for v in lines[0]]
-        if set(self.pipeline.required_columns) <= set(header):
-            return self._frame(lines[1:], header, "line", first=2)
-        return self._frame(lines, self.columns, "line", first=1)
-
-    def _json(self, body: bytes) -> pd.DataFrame:
-        try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise RequestError(400, f"unreadable JSON: {exc}") from None
-        records = data.get("instances") if isinstance(data, dict) else data
-        if not isinstance(records, list) or not records:
-            raise RequestError(400, 'JSON must be a list of records or {"instances": [...]} with at least one')
-        if all(isinstance(r, dict) for r in records):
-            return pd.DataFrame.from_records(records)
-        if all(isinstance(r, list) for r in records):
-            return self._frame(records, self.columns, "instance", first=0)
-        raise RequestError(400, "each instance must be a record (object) or a list of values in training order")
-
-    def _frame(self, rows: list, columns: list[str], what: str, first: int) -> pd.DataFrame:
-        for i, row in enumerate(rows):
-            if len(row) != len(columns):
-                raise RequestError(
-                    400, f"{what} {i + first} has {len(row)} values; expected {len(columns)} ({', '.join(columns)})"
-                )
-        if not rows:
-            raise RequestError(400, "no rows after the header; send at least one row")
-        frame = pd.DataFrame(rows, columns=columns, dtype=object)
-        return frame.replace({"": None})
 
     def _check_numbers(self, frame: pd.DataFrame, name: str) -> None:
         """Refuse a value the model cannot read as a number (its written format, a time of day and an infinity,
@@ -164,6 +121,59 @@ class Model:
         return out
 
 
+def parse_rows(body: bytes, content_type: str, columns: list[str], required: list[str]) -> pd.DataFrame:
+    """A request body as a frame with named columns: CSV rows in ``columns``' order, or with a header naming every
+    ``required`` column; JSON records or value lists. RequestError when it is malformed."""
+    if not body.strip():
+        raise RequestError(400, "empty body; send at least one row")
+    if content_type == CSV:
+        return _csv(body, columns, required)
+    if content_type == JSON:
+        return _json(body, columns)
+    raise RequestError(415, f"unsupported content type '{content_type}'; send {CSV} or {JSON}")
+
+
+def _csv(body: bytes, columns: list[str], required: list[str]) -> pd.DataFrame:
+    try:
+        lines = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise RequestError(400, f"unreadable CSV: {exc}") from None
+    lines = [line for line in lines if line]
+    if not lines:
+        raise RequestError(400, "empty body; send at least one row")
+    header = [v.strip() for v in lines[0]]
+    if set(required) <= set(header):
+        return _frame(lines[1:], header, "line", first=2)
+    return _frame(lines, columns, "line", first=1)
+
+
+def _json(body: bytes, columns: list[str]) -> pd.DataFrame:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RequestError(400, f"unreadable JSON: {exc}") from None
+    records = data.get("instances") if isinstance(data, dict) else data
+    if not isinstance(records, list) or not records:
+        raise RequestError(400, 'JSON must be a list of records or {"instances": [...]} with at least one')
+    if all(isinstance(r, dict) for r in records):
+        return pd.DataFrame.from_records(records)
+    if all(isinstance(r, list) for r in records):
+        return _frame(records, columns, "instance", first=0)
+    raise RequestError(400, "each instance must be a record (object) or a list of values in training order")
+
+
+def _frame(rows: list, columns: list[str], what: str, first: int) -> pd.DataFrame:
+    for i, row in enumerate(rows):
+        if len(row) != len(columns):
+            raise RequestError(
+                400, f"{what} {i + first} has {len(row)} values; expected {len(columns)} ({', '.join(columns)})"
+            )
+    if not rows:
+        raise RequestError(400, "no rows after the header; send at least one row")
+    frame = pd.DataFrame(rows, columns=columns, dtype=object)
+    return frame.replace({"": None})
+
+
 def _float_like(value: object) -> bool:
     try:
         float(str(value))
@@ -191,16 +201,18 @@ def _accepted(value: str | None) -> str:
 
 
 class InferenceApp:
-    """The ASGI app: /ping and /invocations."""
+    """The ASGI app: /ping and /invocations; with ``capture``, answered requests are captured (Data Capture)."""
 
-    def __init__(self, model: Model, max_bytes: int) -> None:
-        self.model, self.max_bytes = model, max_bytes
+    def __init__(self, model: Model, max_bytes: int, capture: CaptureWriter | None = None) -> None:
+        self.model, self.max_bytes, self.capture = model, max_bytes, capture
         self._predicting = asyncio.Semaphore(1)  # one prediction at a time per worker: each uses every core
 
     async def __call__(self, scope: dict, receive: object, send: object) -> None:
         if scope["type"] == "lifespan":
             while (await receive())["type"] != "lifespan.shutdown":
                 await send({"type": "lifespan.startup.complete"})
+            if self.capture:
+                self.capture.close()
             await send({"type": "lifespan.shutdown.complete"})
             return
         if scope["type"] != "http":
@@ -232,6 +244,9 @@ class InferenceApp:
         body = await self._body(receive)
         async with self._predicting:
             answer, media = await asyncio.to_thread(self._predict, body, content_type, accept)
+        if self.capture:  # before the answer is sent: an answered request is never lost from the capture
+            observed = headers.get("content-type") or CSV
+            self.capture.record(body, observed, answer, media, headers.get(INFERENCE_ID_HEADER))
         return 200, answer, media
 
     def _predict(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str]:
@@ -252,4 +267,7 @@ class InferenceApp:
 def create_app() -> InferenceApp:
     """The app for the job in ``AUTOPILOT_JOB`` (uvicorn's factory; each worker process loads the model once)."""
     model = Model(os.environ[JOB_ENV], os.environ.get(OUTPUT_ENV))
-    return InferenceApp(model, int(float(os.environ.get(MAX_MB_ENV, "6")) * (1 << 20)))
+    capture = None
+    if os.environ.get(CAPTURE_ENV):
+        capture = CaptureWriter(os.environ[CAPTURE_ENV], float(os.environ.get(CAPTURE_PERCENT_ENV, "100")))
+    return InferenceApp(model, int(float(os.environ.get(MAX_MB_ENV, "6")) * (1 << 20)), capture)

@@ -1,0 +1,259 @@
+"""``autopilot monitor <job> <new data>``: new data checked against the job's baseline (monitor/), as Model Monitor's
+schedules do, into ``monitor/<run>/`` (statistics.json, constraint_violations.json, and with ground truth the
+model-quality files) and ``monitor/report-<run>.html``.
+
+New data is a CSV or Parquet file or folder (one run, named by the time it ran), or a capture folder written by
+``autopilot serve --capture`` (one run per hour, named by the hour). Hours already monitored are listed in
+``monitor/state.json`` and skipped, and the hour still being written is left for the next run: a cron line is a
+schedule. Files are read chunk by chunk; memory stays bounded by the chunk and the statistics' samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from autopilot.deploy.attribution import attribution_drift
+from autopilot.deploy.baseline import MONITOR_DIR, table_statistics
+from autopilot.deploy.batch import CHUNK_BYTES, input_files, input_tables
+from autopilot.deploy.capture import capture_hours, read_hour
+from autopilot.deploy.constraints import read_constraints
+from autopilot.deploy.ground_truth import CaptureRows, capture_rows, file_truth, join_truth
+from autopilot.deploy.model_quality import quality_metrics, quality_violations
+from autopilot.deploy.monitor_report import write_monitor_report
+from autopilot.deploy.violations import check
+from autopilot.errors import DataError, JobError
+from autopilot.io import read_json, write_json
+
+SAMPLE_ROWS = 200  # rows of new data explained for the attribution drift
+
+
+@dataclass
+class Run:
+    """One monitoring run's results (one file, or one capture hour)."""
+
+    name: str
+    source: str
+    statistics: dict
+    violations: list[dict]
+    checks: list
+    quality: dict | None = None
+    quality_violations: list[dict] = field(default_factory=list)
+    attribution: dict | None = None
+    notes: list[str] = field(default_factory=list)
+    report: Path | None = None
+
+    @property
+    def violated(self) -> int:
+        drift = int(bool(self.attribution and self.attribution["violated"]))
+        return len(self.violations) + len(self.quality_violations) + drift
+
+
+class Baseline:
+    """A job's monitor/ baseline, read and checked once."""
+
+    def __init__(self, job_dir: Path) -> None:
+        folder = job_dir / MONITOR_DIR
+        if not (folder / "statistics.json").exists():
+            raise JobError(f"{job_dir} has no monitor baseline; run: autopilot baseline {job_dir}")
+        self.job_dir = job_dir
+        self.statistics = read_json(folder / "statistics.json")
+        self.constraints = read_constraints(folder / "constraints.json")
+        quality = folder / "model_quality_constraints.json"
+        self.quality_constraints = read_json(quality) if quality.exists() else {}
+        self.problem = read_json(job_dir / "problem.json")
+
+
+def monitor(
+    job_dir: str | Path,
+    data: str | Path,
+    ground_truth: str | Path | None = None,
+    attribution: bool = True,
+    chunk_bytes: int = CHUNK_BYTES,
+    now: datetime | None = None,
+) -> list[Run]:
+    """Monitor ``data`` against the job's baseline; returns the runs made (none when every capture hour was seen)."""
+    job_dir, data = Path(job_dir), Path(data)
+    baseline = Baseline(job_dir)
+    now = now or datetime.now(UTC)
+    if not data.exists():
+        raise DataError(
+            f"{data}: no such file or folder; give a CSV or Parquet file, a folder of them, or a capture folder"
+        )
+    if data.is_dir() and not _has_tables(data):
+        return _monitor_captures(baseline, data, ground_truth, attribution, now)
+    run = _monitor_file(baseline, data, ground_truth, attribution, chunk_bytes, now)
+    return [_finish(baseline, run)]
+
+
+def _has_tables(folder: Path) -> bool:
+    try:
+        return bool(input_files(folder))
+    except DataError:
+        return False
+
+
+def _monitor_file(
+    baseline: Baseline, data: Path, ground_truth: Path | None, attribution: bool, chunk_bytes: int, now: datetime
+) -> Run:
+    target = baseline.problem["target"]
+    rows = RowSample(SAMPLE_ROWS)
+    truth: list[pd.Series] = []
+
+    def tables() -> Iterator[pa.Table]:
+        for table in input_tables(data, chunk_bytes):
+            rows.add(table)
+            if target in table.column_names:
+                truth.append(table.column(target).to_pandas())
+            yield table
+
+    statistics = table_statistics(baseline.job_dir, tables())
+    violations, checks = check(baseline.statistics, baseline.constraints, statistics)
+    run = Run(now.strftime("%Y%m%dT%H%M%SZ"), str(data), statistics, violations, checks)
+    labels = file_truth(ground_truth, target) if ground_truth is not None else None
+    if labels is None and truth:
+        labels = pd.concat(truth, ignore_index=True)
+    if labels is not None:
+        _quality_from_file(baseline, run, data, labels, chunk_bytes)
+    if attribution:
+        run.attribution = attribution_drift(baseline.job_dir, with_features(rows.frame(), baseline.job_dir))
+    _note_missing(run)
+    return run
+
+
+def with_features(frame: pd.DataFrame, job_dir: Path) -> pd.DataFrame:
+    """The rows with any feature column they lack added empty, so the model can still score and explain them (the
+    missing column check reports the gap)."""
+    from autopilot.preprocess import feature_kinds
+
+    profile, problem = read_json(job_dir / "profile.json"), read_json(job_dir / "problem.json")
+    missing = [c for c in feature_kinds(profile, problem["target"]) if c not in frame.columns]
+    return frame.assign(**dict.fromkeys(missing)) if missing else frame
+
+
+def _note_missing(run: Run) -> None:
+    missing = [v["feature_name"] for v in run.violations if v["constraint_check_type"] == "missing_column_check"]
+    if missing and (run.quality is not None or run.attribution is not None):
+        run.notes.append(f"the model scored and explained the rows with {', '.join(missing)} empty (missing columns)")
+
+
+def _quality_from_file(baseline: Baseline, run: Run, data: Path, labels: pd.Series, chunk_bytes: int) -> None:
+    from autopilot.pipeline import AutopilotPipeline
+
+    pipeline = AutopilotPipeline.load(baseline.job_dir / "best" / "pipeline.joblib")
+    codes, probas = [], []
+    for table in input_tables(data, chunk_bytes):
+        code, proba = pipeline.predict_encoded(with_features(table.to_pandas(), baseline.job_dir))
+        codes.append(code)
+        probas.append(proba)
+    predicted = np.concatenate(codes)
+    proba = None if probas[0] is None else np.concatenate(probas)
+    if len(labels) != len(predicted):
+        raise DataError(f"the ground truth has {len(labels):,} rows and the data {len(predicted):,}; give one per row")
+    _score(baseline, run, labels, predicted, proba)
+
+
+def _score(baseline: Baseline, run: Run, labels: pd.Series, predicted: np.ndarray, proba: np.ndarray | None) -> None:
+    """Model quality of ``predicted`` (encoded) against ``labels`` (as the target's values); rows whose label is
+    missing or not a class are left out, and said."""
+    problem = baseline.problem
+    if problem["problem_type"] == "regression":
+        truth = pd.to_numeric(labels, errors="coerce").to_numpy(dtype=float)
+    else:
+        index = {str(c): i for i, c in enumerate(problem["classes"])}
+        truth = labels.map(lambda v: index.get(str(v).strip(), -1) if pd.notna(v) else -1).to_numpy(dtype=float)
+        truth[truth < 0] = np.nan
+    keep = ~np.isnan(truth) & ~pd.isna(predicted).astype(bool)
+    if (~keep).any():
+        run.notes.append(
+            f"{int((~keep).sum()):,} rows without a usable ground-truth label were left out of model quality"
+        )
+    if not keep.any():
+        run.notes.append("no row has a usable ground-truth label: model quality not computed")
+        return
+    truth = truth[keep] if problem["problem_type"] == "regression" else truth[keep].astype(int)
+    predicted = np.asarray(predicted)[keep]
+    predicted = predicted.astype(float) if problem["problem_type"] == "regression" else predicted.astype(int)
+    statistics = quality_metrics(problem, truth, predicted, None if proba is None else proba[keep])
+    run.quality = {"version": 0.0, "dataset": {"item_count": int(keep.sum())}} | statistics
+    run.quality_violations = quality_violations(baseline.quality_constraints, run.quality)
+
+
+def _monitor_captures(
+    baseline: Baseline, folder: Path, ground_truth: Path | None, attribution: bool, now: datetime
+) -> list[Run]:
+    hours = capture_hours(folder)
+    if not hours:
+        raise DataError(f"{folder}: no capture files (yyyy/mm/dd/hh/*.jsonl) and no CSV or Parquet files")
+    state_path = baseline.job_dir / MONITOR_DIR / "state.json"
+    state = read_json(state_path) if state_path.exists() else {"captures": {}}
+    seen = set(state["captures"].get(str(folder.resolve()), []))
+    current = now.strftime("%Y/%m/%d/%H")
+    runs = []
+    for hour in hours:
+        if hour in seen or hour >= current:  # the current hour is still being written: the next run takes it
+            continue
+        runs.append(_finish(baseline, _monitor_hour(baseline, folder, hour, ground_truth, attribution)))
+        seen.add(hour)
+        state["captures"][str(folder.resolve())] = sorted(seen)
+        write_json(state_path, state)  # after each hour: a killed run redoes only the hour it was in
+    return runs
+
+
+def _monitor_hour(baseline: Baseline, folder: Path, hour: str, ground_truth: Path | None, attribution: bool) -> Run:
+    captured: CaptureRows = capture_rows(baseline.job_dir, read_hour(folder, hour))
+    statistics = table_statistics(baseline.job_dir, [captured.table])
+    violations, checks = check(baseline.statistics, baseline.constraints, statistics)
+    run = Run(hour.replace("/", "")[:8] + "T" + hour[-2:], f"{folder} {hour}", statistics, violations, checks)
+    run.notes += captured.notes
+    if ground_truth is not None:
+        labels, note = join_truth(ground_truth, captured)
+        run.notes.append(note)
+        if labels.notna().any():
+            _score(baseline, run, labels, captured.predicted, captured.proba)
+    if attribution and captured.table.num_rows:
+        sample = captured.table.to_pandas().sample(min(SAMPLE_ROWS, captured.table.num_rows), random_state=0)
+        run.attribution = attribution_drift(baseline.job_dir, with_features(sample, baseline.job_dir))
+    _note_missing(run)
+    return run
+
+
+def _finish(baseline: Baseline, run: Run) -> Run:
+    folder = baseline.job_dir / MONITOR_DIR / run.name
+    write_json(folder / "statistics.json", run.statistics)
+    write_json(folder / "constraint_violations.json", {"violations": run.violations})
+    if run.quality is not None:
+        write_json(folder / "model_quality_statistics.json", run.quality)
+        write_json(folder / "model_quality_violations.json", {"violations": run.quality_violations})
+    if run.attribution is not None:
+        write_json(folder / "feature_attribution_drift.json", run.attribution)
+    if run.notes:
+        write_json(folder / "notes.json", {"notes": run.notes})
+    run.report = write_monitor_report(baseline.job_dir, run)
+    return run
+
+
+class RowSample:
+    """A uniform sample of at most ``size`` rows over every chunk (the smallest random keys win)."""
+
+    def __init__(self, size: int, seed: int = 0) -> None:
+        self.size, self.rng = size, np.random.default_rng(seed)
+        self.keys, self.rows = np.empty(0), None
+
+    def add(self, table: pa.Table) -> None:
+        keys = self.rng.random(table.num_rows)
+        take = np.argsort(keys)[: self.size]
+        chunk = table.take(pa.array(take)).to_pandas()
+        rows = chunk if self.rows is None else pd.concat([self.rows, chunk], ignore_index=True)
+        keys = np.concatenate([self.keys, keys[take]])
+        keep = np.argsort(keys)[: self.size]
+        self.keys, self.rows = keys[keep], rows.iloc[keep].reset_index(drop=True)
+
+    def frame(self) -> pd.DataFrame:
+        return self.rows if self.rows is not None else pd.DataFrame()
