@@ -4,10 +4,12 @@ constraints on them, compared with comparison operators.
 
 The baseline (``monitor/model_quality_statistics.json``) is the best model's quality on the rows it was scored on out
 of sample: its holdout or out-of-fold predictions, as the leaderboard scored it. Our choice for the suggested
-thresholds (``model_quality_constraints.json``): the baseline's value less two standard errors of a sample of the
-baseline's size (twice the 80%-sample deviation), or less 10% of the value below 200 rows; error metrics the other
-way. Labels are encoded as the job encodes them: class i is ``problem.json``'s ``classes[i]``; for binary problems
-class 1 is the positive label.
+thresholds (``model_quality_constraints.json``): the baseline's value less three standard errors of the difference
+between it and new data of at least the baseline's size (3 x sqrt(2) x the baseline's standard error, from 200
+bootstrap resamples; a share's never below that of one more miss), error metrics the other way. A small validation
+set gives a wide margin: its own score is uncertain, and the best of several candidates on it flatters the model.
+Labels are encoded as the job encodes them: class i is ``problem.json``'s ``classes[i]``; for binary problems class
+1 is the positive label.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from autopilot.io import read_json, write_json
 from autopilot.predictions import PREDICTIONS_FILE, read_predictions
 
 MIN_ROWS_FOR_DEVIATION = 200
+BOOTSTRAP = 200
+MARGIN = 3.0 * np.sqrt(2)  # three standard errors of a difference from new data at least the baseline's size
 CURVE_POINTS = 100
 SECTIONS = {"binary": "binary_classification", "multiclass": "multiclass_classification", "regression": "regression"}
 CONSTRAINED = {
@@ -69,23 +73,46 @@ def quality_metrics(
 ) -> dict:
     """The problem type's metrics in Model Monitor's model-quality shape."""
     kind = problem["problem_type"]
-    scalar = _regression_metrics() if kind == "regression" else _label_metrics(kind)
-    if kind == "binary" and proba is not None and len(np.unique(truth)) == 2:
-        scalar["auc"] = lambda y, p, s: skm.roc_auc_score(y, s)
+    scores = _scores(kind, truth, predicted, proba)
     samples = _samples(len(truth), seed)
     out = {}
-    for name, fn in scalar.items():
-        score = (
-            (lambda idx, fn=fn: fn(truth[idx], predicted[idx], proba[idx, 1]))
-            if name == "auc"
-            else (lambda idx, fn=fn: fn(truth[idx], predicted[idx]))
-        )
+    for name, score in scores.items():
         value = float(score(np.arange(len(truth))))
         spread = float(np.std([score(idx) for idx in samples])) if samples else None
         out[name] = {"value": value, "standard_deviation": spread}
     if kind != "regression":
+        scalar = _label_metrics(kind)
         out |= _classification_extras(kind, problem["classes"], truth, predicted, proba, scalar)
     return {SECTIONS[kind] + "_metrics": out}
+
+
+def _scores(kind: str, truth: np.ndarray, predicted: np.ndarray, proba: np.ndarray | None) -> dict:
+    """Each scalar metric as a function of the rows (indices) it is computed on."""
+    scalar = _regression_metrics() if kind == "regression" else _label_metrics(kind)
+    scores = {name: (lambda idx, fn=fn: fn(truth[idx], predicted[idx])) for name, fn in scalar.items()}
+    if kind == "binary" and proba is not None and len(np.unique(truth)) == 2:
+        scores["auc"] = lambda idx: (
+            skm.roc_auc_score(truth[idx], proba[idx, 1]) if len(np.unique(truth[idx])) == 2 else np.nan
+        )
+    return scores
+
+
+def standard_errors(
+    kind: str, truth: np.ndarray, predicted: np.ndarray, proba: np.ndarray | None, seed: int = 0
+) -> dict:
+    """Each constrained metric's standard error, from 200 bootstrap resamples of the rows."""
+    scores, n = _scores(kind, truth, predicted, proba), len(truth)
+    rng = np.random.default_rng(seed)
+    draws = [rng.integers(0, n, n) for _ in range(BOOTSTRAP)]
+    errors = {}
+    for name in (m for m in CONSTRAINED[kind] if m in scores):
+        error = float(np.nanstd([scores[name](idx) for idx in draws]))
+        if name not in ERRORS and name != "r2":  # a share: never less certain than one more miss would make it
+            value = float(scores[name](np.arange(n)))
+            shrunk = (value * n + 1) / (n + 2)
+            error = max(error, float(np.sqrt(shrunk * (1 - shrunk) / n)))
+        errors[name] = error
+    return errors
 
 
 def _samples(rows: int, seed: int) -> list[np.ndarray]:
@@ -134,15 +161,15 @@ def _thin(values: np.ndarray) -> list[float]:
     return [float(v) for v in values[idx]]
 
 
-def suggest_quality_constraints(problem_type: str, statistics: dict, rows: int) -> dict:
+def suggest_quality_constraints(problem_type: str, statistics: dict, errors: dict[str, float]) -> dict:
+    """A threshold per constrained metric: the baseline's value less ``MARGIN`` standard errors (``errors``), or
+    more for error metrics."""
     metrics = statistics[SECTIONS[problem_type] + "_metrics"]
     rules = {}
     for name in CONSTRAINED[problem_type]:
-        if name not in metrics:
+        if name not in metrics or name not in errors:
             continue
-        value, spread = metrics[name]["value"], metrics[name]["standard_deviation"]
-        margin = 2 * (2 * spread) if spread is not None and rows >= MIN_ROWS_FOR_DEVIATION else 0.1 * abs(value)
-        error = name in ERRORS
+        value, margin, error = metrics[name]["value"], MARGIN * errors[name], name in ERRORS
         rules[name] = {
             "threshold": value + margin if error else value - margin,
             "comparison_operator": "GreaterThanThreshold" if error else "LessThanThreshold",
@@ -196,7 +223,8 @@ def write_quality_baseline(job_dir: Path) -> list[Path]:
     statistics = {"version": 0.0, "dataset": {"item_count": len(truth)}} | quality_metrics(
         problem, truth, predicted, proba
     )
-    constraints = suggest_quality_constraints(problem["problem_type"], statistics, len(truth))
+    errors = standard_errors(problem["problem_type"], truth, predicted, proba)
+    constraints = suggest_quality_constraints(problem["problem_type"], statistics, errors)
     folder = job_dir / "monitor"
     write_json(folder / "model_quality_statistics.json", statistics)
     write_json(folder / "model_quality_constraints.json", constraints)

@@ -16,7 +16,12 @@ from autopilot import AutoPilot
 from autopilot.cli import main
 from autopilot.deploy.attribution import ndcg
 from autopilot.deploy.capture import capture_line
-from autopilot.deploy.model_quality import quality_metrics, quality_violations, suggest_quality_constraints
+from autopilot.deploy.model_quality import (
+    quality_metrics,
+    quality_violations,
+    standard_errors,
+    suggest_quality_constraints,
+)
 from autopilot.deploy.monitor import monitor
 
 DATASETS = Path(__file__).resolve().parents[2] / "datasets"
@@ -213,13 +218,18 @@ def test_model_quality_metrics_have_deviations_and_operators() -> None:
     small = quality_metrics(problem, truth[:100], predicted[:100], None)["binary_classification_metrics"]
     assert small["f1"]["standard_deviation"] is None and "auc" not in small
     stats = {"binary_classification_metrics": metrics}
-    constraints = suggest_quality_constraints("binary", stats, 300)
+    errors = standard_errors("binary", truth, predicted, np.column_stack([1 - proba, proba]))
+    assert 0 < errors["f1"] < 0.1 and set(errors) == {"accuracy", "precision", "recall", "f1", "auc"}
+    constraints = suggest_quality_constraints("binary", stats, errors)
     assert quality_violations(constraints, stats) == []
     worse = {"binary_classification_metrics": {**metrics, "f1": {"value": 0.1, "standard_deviation": None}}}
     assert [v["metric_name"] for v in quality_violations(constraints, worse)] == ["f1"]
     regression = quality_metrics({"problem_type": "regression"}, np.arange(10.0), np.arange(10.0) + 1, None)
     assert regression["regression_metrics"]["mae"]["value"] == pytest.approx(1.0)
-    rules = suggest_quality_constraints("regression", regression, 10)["regression_constraints"]
+    rules = suggest_quality_constraints("regression", regression, {"rmse": 0.5})["regression_constraints"]
+    assert rules["rmse"]["threshold"] == pytest.approx(1.0 + 3 * np.sqrt(2) * 0.5)
+    perfect = standard_errors("binary", truth, truth, None)
+    assert perfect["accuracy"] > 0  # a perfect validation score still leaves room for one miss
     assert rules["rmse"]["comparison_operator"] == "GreaterThanThreshold"
 
 
