@@ -8,6 +8,10 @@ bundled dataset for a bounded time. Reported per payload size: requests/s, rows/
 non-200 answer or failed connection). The clients share this machine's cores with the server.
 Batch: a CSV made by repeating the bundled dataset's rows (generated from real rows, not a real 1 GB dataset) is
 predicted by `autopilot predict`; reported: rows/s and the peak resident memory of that process.
+Capture (--capture): 1-row requests/s with `serve --capture` off and on, alternated over three rounds, and a capturing
+server stopped with SIGTERM mid-load: every request it answered must be in the capture.
+
+    python benchmarks/serve_load.py --capture --seconds 10
 """
 
 from __future__ import annotations
@@ -35,8 +39,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(job: Path, port: int, workers: int) -> subprocess.Popen:
+def start_server(job: Path, port: int, workers: int, capture: Path | None = None) -> subprocess.Popen:
     command = [sys.executable, "-m", "autopilot.cli", "serve", str(job), "--port", str(port), "--workers", str(workers)]
+    command += ["--capture", str(capture)] if capture else []
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(600):
         try:
@@ -50,15 +55,20 @@ def start_server(job: Path, port: int, workers: int) -> subprocess.Popen:
     raise RuntimeError("the server did not answer /ping within 60 s")
 
 
-def client(port: int, body: bytes, stop: float, latencies: list, errors: list) -> None:
+def client(port: int, body: bytes, stop: float, latencies: list, errors: list, answered: list | None = None) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    name = threading.current_thread().name
     while time.perf_counter() < stop:
         start = time.perf_counter()
+        request_id = f"{name}-{len(latencies) + len(errors)}"
         try:
-            connection.request("POST", "/invocations", body, {"Content-Type": "text/csv"})
+            headers = {"Content-Type": "text/csv", "X-Amzn-SageMaker-Inference-Id": request_id}
+            connection.request("POST", "/invocations", body, headers)
             response = connection.getresponse()
             response.read()
             (latencies if response.status == 200 else errors).append(time.perf_counter() - start)
+            if answered is not None and response.status == 200:
+                answered.append(request_id)
         except (OSError, http.client.HTTPException):
             errors.append(time.perf_counter() - start)
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -84,6 +94,48 @@ def load(port: int, rows: int, clients: int, seconds: float) -> dict:
         "p50_ms": round(float(np.percentile(done, 50)), 2) if len(done) else None,
         "p99_ms": round(float(np.percentile(done, 99)), 2) if len(done) else None,
         "errors": len(errors),
+    }
+
+
+def capture_overhead(job: Path, workers: int, clients: int, seconds: float, work: Path, rounds: int = 3) -> dict:
+    """1-row requests/s with capture off and on, alternated over ``rounds``; then a capturing server is stopped
+    with SIGTERM under load, and every request it answered is looked for in the capture."""
+    from autopilot.deploy.capture import capture_hours, read_hour
+
+    rates: dict[str, list[float]] = {"off": [], "on": []}
+    for i in range(rounds):
+        for mode in ("off", "on"):
+            port = free_port()
+            server = start_server(job, port, workers, work / f"capture-{i}" if mode == "on" else None)
+            try:
+                rates[mode].append(load(port, 1, clients, seconds)["requests_per_s"])
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+    folder, port = work / "capture-sigterm", free_port()
+    server = start_server(job, port, workers, folder)
+    answered: list[str] = []
+    body = pd.read_csv(DATA).drop(columns=[TARGET]).head(1).to_csv(index=False, header=False).encode()
+    stop = time.perf_counter() + seconds
+    threads = [threading.Thread(target=client, args=(port, body, stop, [], [], answered)) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds / 2)
+    server.terminate()  # SIGTERM while the clients are still sending
+    server.wait(timeout=60)
+    for thread in threads:
+        thread.join()
+    captured = {
+        r["eventMetadata"].get("inferenceId") for h in capture_hours(folder) for r in read_hour(folder, h).records
+    }
+    off, on = float(np.mean(rates["off"])), float(np.mean(rates["on"]))
+    return {
+        "requests_per_s_off": round(off, 1),
+        "requests_per_s_on": round(on, 1),
+        "slowdown": round(1 - on / off, 3),
+        "rounds": rounds,
+        "answered_before_and_during_sigterm": len(answered),
+        "answered_but_not_captured": len(set(answered) - captured),
     }
 
 
@@ -133,6 +185,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--batch-gb", type=float, default=1.05, help="size of the batch CSV; 0 skips the batch run")
     parser.add_argument("--work", default="/tmp/autopilot-serve-load")
+    parser.add_argument("--capture", action="store_true", help="only measure data capture's cost and SIGTERM safety")
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -141,6 +194,9 @@ def main() -> None:
         from autopilot import AutoPilot
 
         AutoPilot(target=TARGET, output=job, mode="hpo", strategy="defaults", overwrite=True, verbose=False).fit(DATA)
+    if args.capture:
+        print(capture_overhead(job, args.workers, args.clients, args.seconds, work), flush=True)
+        return
     if args.batch_gb > 0:  # first, so the peak memory of finished children is the batch process's own
         print(batch(job, args.batch_gb, work), flush=True)
     port = free_port()

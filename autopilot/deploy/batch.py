@@ -7,8 +7,10 @@ memory stays bounded by the chunk, written atomically to one CSV.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from queue import Full, Queue
 from urllib.parse import unquote
 
 import pandas as pd
@@ -109,6 +111,39 @@ def input_tables(data: str | Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[p
             for name, value in partitions.items():
                 table = table.append_column(name, pa.array([value] * table.num_rows, pa.string()))
             yield table
+
+
+def prefetched(chunks: Iterator[pa.Table], depth: int = 2) -> Iterator[pa.Table]:
+    """``chunks``, read ahead by a thread (Arrow parses without holding the GIL, so reading overlaps the work on the
+    chunk before); an error while reading is raised here, in order."""
+    queue: Queue = Queue(maxsize=depth)
+    done = threading.Event()
+
+    def read() -> None:
+        try:
+            for chunk in chunks:
+                while not done.is_set():
+                    try:
+                        queue.put(chunk, timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if done.is_set():
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            queue.put(exc)
+            return
+        queue.put(None)
+
+    thread = threading.Thread(target=read, daemon=True, name="autopilot-read-ahead")
+    thread.start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        done.set()
 
 
 def read_rows(data: str | Path) -> pd.DataFrame:

@@ -21,12 +21,13 @@ import pyarrow as pa
 
 from autopilot.deploy.attribution import attribution_drift
 from autopilot.deploy.baseline import MONITOR_DIR, table_statistics
-from autopilot.deploy.batch import CHUNK_BYTES, input_files, input_tables
+from autopilot.deploy.batch import CHUNK_BYTES, input_files, input_tables, prefetched
 from autopilot.deploy.capture import capture_hours, read_hour
 from autopilot.deploy.constraints import read_constraints
 from autopilot.deploy.ground_truth import CaptureRows, capture_rows, file_truth, join_truth
 from autopilot.deploy.model_quality import quality_metrics, quality_violations
 from autopilot.deploy.monitor_report import write_monitor_report
+from autopilot.deploy.statistics import sample_positions
 from autopilot.deploy.violations import check
 from autopilot.errors import DataError, JobError
 from autopilot.io import read_json, write_json
@@ -107,7 +108,7 @@ def _monitor_file(
     truth: list[pd.Series] = []
 
     def tables() -> Iterator[pa.Table]:
-        for table in input_tables(data, chunk_bytes):
+        for table in prefetched(input_tables(data, chunk_bytes)):
             rows.add(table)
             if target in table.column_names:
                 truth.append(table.column(target).to_pandas())
@@ -240,20 +241,17 @@ def _finish(baseline: Baseline, run: Run) -> Run:
 
 
 class RowSample:
-    """A uniform sample of at most ``size`` rows over every chunk (the smallest random keys win)."""
+    """A uniform sample of at most ``size`` rows over every chunk."""
 
     def __init__(self, size: int, seed: int = 0) -> None:
-        self.size, self.rng = size, np.random.default_rng(seed)
-        self.keys, self.rows = np.empty(0), None
+        self.size, self.rng, self.seen = size, np.random.default_rng(seed), 0
+        self.rows = pd.DataFrame()
 
     def add(self, table: pa.Table) -> None:
-        keys = self.rng.random(table.num_rows)
-        take = np.argsort(keys)[: self.size]
-        chunk = table.take(pa.array(take)).to_pandas()
-        rows = chunk if self.rows is None else pd.concat([self.rows, chunk], ignore_index=True)
-        keys = np.concatenate([self.keys, keys[take]])
-        keep = np.argsort(keys)[: self.size]
-        self.keys, self.rows = keys[keep], rows.iloc[keep].reset_index(drop=True)
+        old, new = sample_positions(self.rng, len(self.rows), self.seen, table.num_rows, self.size)
+        chunk = table.take(pa.array(new, pa.int64())).to_pandas()
+        self.rows = pd.concat([self.rows.iloc[old], chunk], ignore_index=True) if len(self.rows) else chunk
+        self.seen += table.num_rows
 
     def frame(self) -> pd.DataFrame:
-        return self.rows if self.rows is not None else pd.DataFrame()
+        return self.rows

@@ -58,7 +58,7 @@ class NumericColumn:
         self.present = self.missing = self.non_numeric = self.non_integral = self.count = 0
         self.total, self.mean, self.m2 = 0.0, 0.0, 0.0
         self.low, self.high = np.inf, -np.inf
-        self.sample, self.keys = np.empty(0), np.empty(0)
+        self.sample = np.empty(0)
 
     def add(self, values: np.ndarray, present: int, missing: int) -> None:
         """``values``: the chunk's present values as floats, NaN where a value is not a number."""
@@ -75,12 +75,7 @@ class NumericColumn:
         self.m2 += m2 + delta**2 * self.count * n / total
         self.count, self.total = total, self.total + float(numbers.sum())
         self.low, self.high = min(self.low, float(numbers.min())), max(self.high, float(numbers.max()))
-        keys = np.concatenate([self.keys, self.rng.random(n)])
-        sample = np.concatenate([self.sample, numbers])
-        if len(keys) > SAMPLE:
-            keep = np.argpartition(keys, SAMPLE)[:SAMPLE]
-            keys, sample = keys[keep], sample[keep]
-        self.keys, self.sample = keys, sample
+        self.sample = merge_samples(self.rng, self.sample, self.count - n, numbers, SAMPLE)
 
     def to_json(self, name: str) -> dict:
         integral = self.count > 0 and self.non_integral == 0
@@ -112,6 +107,23 @@ class NumericColumn:
         return {"count": QUANTILES, "sampled": len(self.sample) < self.count, "values": values.tolist()}
 
 
+def merge_samples(rng: np.random.Generator, sample: np.ndarray, seen: int, new: np.ndarray, size: int) -> np.ndarray:
+    """A uniform sample (without replacement) of at most ``size`` of the ``seen`` earlier values and ``new``, from
+    ``sample`` (a uniform sample of the earlier ones)."""
+    old, fresh = sample_positions(rng, len(sample), seen, len(new), size)
+    return np.concatenate([sample[old], new[fresh]])
+
+
+def sample_positions(rng: np.random.Generator, kept: int, seen: int, new: int, size: int) -> tuple:
+    """Which of ``kept`` sampled earlier items (a uniform sample of ``seen``) and of ``new`` items stay in a uniform
+    sample of at most ``size``: the count drawn from each side is hypergeometric."""
+    if seen + new <= size:
+        return np.arange(kept), np.arange(new)
+    from_new = int(rng.hypergeometric(new, seen, size))
+    old = np.sort(rng.choice(kept, size - from_new, replace=False)) if kept > size - from_new else np.arange(kept)
+    return old, np.sort(rng.choice(new, from_new, replace=False))
+
+
 class StringColumn:
     """Counts, the most frequent values and a distinct-count sketch of one string column."""
 
@@ -122,12 +134,15 @@ class StringColumn:
         self.pruned = False
 
     def add(self, values: pa.Array) -> None:
-        self.missing += values.null_count
-        self.present += len(values) - values.null_count
+        """``values``: text as read (trimmed here, distinct values only: blank is missing)."""
         counted = pc.value_counts(values.drop_null())
-        if not len(counted):
+        raw = pd.Series(counted.field("counts").to_numpy(), index=counted.field("values").to_pylist(), dtype="int64")
+        chunk = raw.groupby(raw.index.str.strip()).sum() if len(raw) else raw
+        blank = int(chunk.pop("")) if "" in chunk.index else 0
+        self.missing += values.null_count + blank
+        self.present += len(values) - values.null_count - blank
+        if not len(chunk):
             return
-        chunk = pd.Series(counted.field("counts").to_numpy(), index=counted.field("values").to_pylist())
         self.counts = self.counts.add(chunk, fill_value=0).astype("int64")
         if len(self.counts) > 2 * TOP_VALUES:
             self.counts, self.pruned = self.counts.nlargest(TOP_VALUES), True
@@ -171,20 +186,23 @@ class TableStatistics:
             if isinstance(column, NumericColumn):
                 column.add(*numbers(values, self.readers.get(name)))
             else:
-                column.add(strings(values))
+                column.add(as_text(values))
 
     def to_json(self) -> dict:
         features = [self.columns[n].to_json(n) for n in self.kinds if n in self.seen]
         return {"version": 0, "dataset": {"item_count": self.rows, "columns": list(self.seen)}, "features": features}
 
 
+def as_text(values: pa.Array) -> pa.Array:
+    """Values as text: bytes decoded (UTF-8, else Latin-1 value by value), anything else cast."""
+    if pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type):
+        return text_column(values)
+    return values if pa.types.is_string(values.type) else values.cast(pa.string())
+
+
 def strings(values: pa.Array) -> pa.Array:
     """Values as trimmed text, blank missing (as at training)."""
-    if pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type):
-        values = text_column(values)
-    elif not pa.types.is_string(values.type):
-        values = values.cast(pa.string())
-    trimmed = pc.utf8_trim_whitespace(values)
+    trimmed = pc.utf8_trim_whitespace(as_text(values))
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
 
@@ -196,11 +214,20 @@ def numbers(values: pa.Array, reader: NumberReader | None = None) -> tuple[np.nd
     if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
         floats = values.drop_null().cast(pa.float64()).to_numpy(zero_copy_only=False)
     else:
-        values = strings(values)
-        floats = _text_numbers(values.drop_null(), reader or NumberReader(_plain_numbers))
+        floats = _plain_cast(as_text(values).drop_null()) if reader is None or reader.plain else None
+        if floats is None:  # spaces, blanks, written formats or words: the careful way
+            values = strings(values)
+            floats = _text_numbers(values.drop_null(), reader or NumberReader(_plain_numbers))
     infinite = np.isinf(floats)
     floats = floats[~infinite]
     return floats, len(floats), len(values) - len(floats)
+
+
+def _plain_cast(present: pa.Array) -> np.ndarray | None:
+    try:
+        return present.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def _text_numbers(present: pa.Array, reader: NumberReader) -> np.ndarray:

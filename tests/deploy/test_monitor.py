@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -240,3 +241,23 @@ def test_ndcg_on_known_rankings() -> None:
     reversed_ = 1 + 2 / np.log2(3) + 3 / 2 + 4 / np.log2(5)
     assert ndcg(baseline, ["d", "c", "b", "a"]) == pytest.approx(reversed_ / ideal)
     assert ndcg(baseline, ["d", "c", "b", "a"]) < 0.9
+
+
+@pytest.mark.slow
+def test_monitor_report_renders_offline_in_headless_chromium(fresh: Path, tmp_path: Path) -> None:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert browser, "this check needs Debian's chromium package: apt-get install chromium"
+    shifted = _penguins()
+    shifted["bill_length_mm"] += 8
+    shifted.to_csv(tmp_path / "shifted.csv", index=False)
+    (run,) = monitor(fresh, tmp_path / "shifted.csv")
+    page = run.report
+    assert "http://" not in page.read_text() and "https://" not in page.read_text()  # nothing fetched
+    headless = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,2400"]
+    dom = subprocess.run([*headless, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    assert "Monitoring run" in dom and "bill_length_mm" in dom and "baseline_drift_check" in dom
+    assert dom.index("Violations") < dom.index("Features") and dom.count("<svg") >= 5
+    shot = tmp_path / "monitor.png"
+    subprocess.run([*headless, f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
+    assert shot.stat().st_size > 30_000  # a page with its tables and plots, not a blank one
+    print(f"screenshot: {shot}")  # for a person to look at (pytest -s)
