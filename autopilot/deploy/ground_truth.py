@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from autopilot.deploy.batch import input_tables
 from autopilot.deploy.capture import CaptureHour, payload_bytes
-from autopilot.deploy.serve import CSV, JSON, RequestError, _media, parse_rows
+from autopilot.deploy.serve import CSV, JSON, RequestError, media_type, parse_rows
 from autopilot.errors import DataError
 from autopilot.io import read_json
 
@@ -67,7 +67,7 @@ def _features(job_dir: Path) -> set[str]:
 
 
 def _inputs(payload: dict, columns: list[str], required: list[str]) -> pd.DataFrame:
-    body, media = payload_bytes(payload), _media(payload.get("observedContentType"), CSV)
+    body, media = payload_bytes(payload), media_type(payload.get("observedContentType"), CSV)
     try:
         return parse_rows(body, media, columns, required)
     except RequestError:  # another schema: keep the values under positional names, the checks say what differs
@@ -83,7 +83,7 @@ def _outputs(payload: dict | None, rows: int, problem: dict) -> tuple[list, np.n
     if payload is None:
         return [None] * rows, None
     text = payload_bytes(payload).decode("utf-8", "replace")
-    if _media(payload.get("observedContentType"), CSV) == JSON:
+    if media_type(payload.get("observedContentType"), CSV) == JSON:
         try:
             answers = json.loads(text)["predictions"]
             labels = [a.get("predicted_label") for a in answers]

@@ -186,14 +186,14 @@ def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _media(value: str | None, default: str) -> str:
+def media_type(value: str | None, default: str) -> str:
     media = (value or "").split(";")[0].strip().lower()
     return default if media in ("", "*/*") else media
 
 
 def _accepted(value: str | None) -> str:
     """The answer's type from an Accept header (a list, in the client's order of preference; ``*/*`` is CSV)."""
-    offered = [_media(part, CSV) for part in (value or "").split(",")]
+    offered = [media_type(part, CSV) for part in (value or "").split(",")]
     chosen = next((m for m in offered if m in (CSV, JSON)), None)
     if chosen is None:
         raise RequestError(406, f"cannot answer in '{value}'; accept {CSV} or {JSON}")
@@ -240,7 +240,7 @@ class InferenceApp:
             raise RequestError(405, "/invocations takes POST")
         headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
         accept = _accepted(headers.get("accept"))
-        content_type = _media(headers.get("content-type"), CSV)
+        content_type = media_type(headers.get("content-type"), CSV)
         body = await self._body(receive)
         async with self._predicting:
             answer, media = await asyncio.to_thread(self._predict, body, content_type, accept)

@@ -19,10 +19,9 @@ import pytest
 from autopilot import AutoPilot
 from autopilot.deploy.capture import CaptureWriter, capture_hours, capture_line, payload_bytes, read_hour
 from autopilot.deploy.serve import InferenceApp, Model
+from tests.deploy.test_serve import _call, _free_port
 
 DATASETS = Path(__file__).resolve().parents[2] / "datasets"
-sys.path.insert(0, str(Path(__file__).parent))
-from test_serve import _call, _free_port  # noqa: E402
 
 
 @pytest.fixture(scope="module")

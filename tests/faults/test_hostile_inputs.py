@@ -18,7 +18,7 @@ import pytest
 
 from autopilot.cli import main
 from autopilot.deploy.serve import InferenceApp, Model
-from tests.test_serve import _call
+from tests.deploy.test_serve import _call
 
 pytestmark = pytest.mark.slow
 QUICK = ["--mode", "hpo", "--strategy", "defaults", "--algorithms", "linear-learner"]
