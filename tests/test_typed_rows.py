@@ -14,7 +14,7 @@ import pytest
 from autopilot import AutoPilot
 from autopilot.deploy.batch import batch_predict
 from autopilot.deploy.serve import InferenceApp, Model
-from tests.test_serve import _call
+from tests.deploy.test_serve import _call
 
 ROWS = 240
 
