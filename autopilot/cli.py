@@ -98,12 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--output", default="attributions.csv", help="where to write (default attributions.csv)")
     explain.add_argument("--overwrite", action="store_true", help="replace an existing output file")
 
-    baseline = commands.add_parser("baseline", help="write monitor/statistics.json and constraints.json again")
+    baseline = commands.add_parser(
+        "baseline",
+        help="write monitor/'s baseline again (statistics, constraints: edited thresholds are kept, model quality)",
+    )
     baseline.add_argument("job", help="the job folder written by `autopilot run`")
     baseline.add_argument("data", nargs="?", help="a CSV or Parquet file or folder (default: the job's training rows)")
 
     monitor = commands.add_parser(
-        "monitor", help="check new data or captured requests against the job's baseline (exit 3 on violations)"
+        "monitor",
+        help="check new data or captured requests against the job's baseline",
+        description="Check new data, or a capture folder hour by hour, against the job's baseline in monitor/. "
+        "Writes monitor/<run>/ (statistics.json, constraint_violations.json, model-quality files) and "
+        "monitor/report-<run>.html; capture hours done are kept in monitor/state.json. "
+        "Exit 0: no violations; 3: violations; 2: bad input.",
     )
     monitor.add_argument("job", help="the job folder written by `autopilot run`")
     monitor.add_argument("data", help="a CSV or Parquet file or folder, or a folder written by serve --capture")
@@ -155,8 +163,11 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     job.best  # noqa: B018
     console = Console(highlight=False, soft_wrap=True)
     runs = monitor(job.path, args.data, args.ground_truth, not args.no_attribution, int(args.chunk_mb * (1 << 20)))
+    waiting = current_capture_hour(Path(args.data))
     if not runs:
         console.print("Nothing new to monitor: every finished capture hour was monitored before")
+    if waiting:
+        console.print(f"Capture hour {waiting} (UTC) is still being written: a run after it ends will monitor it")
     for run in runs:
         rows = run.statistics["dataset"]["item_count"]
         verdict = f"{run.violated} violation(s)" if run.violated else "no violations"
@@ -172,6 +183,18 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         for note in run.notes[:5]:
             console.print(f"  note: {note}")
     return EXIT_VIOLATIONS if any(run.violated for run in runs) else 0
+
+
+def current_capture_hour(data: Path) -> str | None:
+    """The hour (yyyy/mm/dd/hh, UTC) a capture folder is still being written in, if it holds files for it."""
+    from datetime import UTC, datetime
+
+    from autopilot.deploy.capture import capture_hours
+
+    if not data.is_dir():
+        return None
+    hour = datetime.now(UTC).strftime("%Y/%m/%d/%H")
+    return hour if hour in capture_hours(data) else None
 
 
 def cmd_notebooks(args: argparse.Namespace) -> None:

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from autopilot.deploy.batch import CHUNK_BYTES, input_tables
-from autopilot.deploy.constraints import suggest_constraints
+from autopilot.deploy.constraints import read_constraints, suggest_constraints
 from autopilot.deploy.model_quality import write_quality_baseline
 from autopilot.deploy.statistics import NumberReader, TableStatistics
 from autopilot.errors import DataError
@@ -75,12 +75,21 @@ def training_tables(job_dir: Path) -> Iterator[pa.Table]:
 
 
 def write_baseline(job_dir: str | Path, data: str | Path | None = None, chunk_bytes: int = CHUNK_BYTES) -> list[Path]:
-    """Write monitor/'s baseline files from ``data`` (a file or folder), or from the job's own rows; returns them."""
+    """Write monitor/'s baseline files from ``data`` (a file or folder), or from the job's own rows; returns them.
+    An existing constraints.json keeps its ``monitoring_config`` (thresholds and methods a user may have edited);
+    its per-feature constraints are suggested afresh."""
     job_dir = Path(job_dir)
     tables = input_tables(data, chunk_bytes) if data is not None else training_tables(job_dir)
     statistics = table_statistics(job_dir, tables)
+    kinds, _, _ = job_columns(job_dir)
+    missing = [c for c in kinds if c not in statistics["dataset"]["columns"]]
+    if missing:
+        raise DataError(f"{data}: lacks the job's column(s) {missing}; a baseline needs every column the model reads")
     folder = job_dir / MONITOR_DIR
+    constraints = suggest_constraints(statistics)
+    if (folder / "constraints.json").exists():  # the user's thresholds (monitoring_config) are kept
+        constraints["monitoring_config"] = read_constraints(folder / "constraints.json")["monitoring_config"]
     write_json(folder / "statistics.json", statistics)
-    write_json(folder / "constraints.json", suggest_constraints(statistics))
+    write_json(folder / "constraints.json", constraints)
     written = [folder / "statistics.json", folder / "constraints.json"]
     return written + write_quality_baseline(job_dir)

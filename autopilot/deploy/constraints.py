@@ -15,6 +15,7 @@ from autopilot.errors import ConfigError
 from autopilot.io import read_json
 
 DOMAIN_MAX_VALUES = 50
+OPERATORS = ("LessThanThreshold", "GreaterThanThreshold")
 TYPES = ("Integral", "Fractional", "String", "Unknown")
 METHODS = {"comparison_method": ("Robust", "Simple"), "categorical_drift_method": ("LInfinity", "ChiSquared")}
 SWITCHES = ("evaluate_constraints", "emit_metrics")
@@ -107,8 +108,35 @@ def _check_feature(path: Path, i: int, feature: object) -> None:
     non_negative = (feature.get("num_constraints") or {}).get("is_non_negative", False)
     if not isinstance(non_negative, bool):
         raise ConfigError(f"{where}: 'num_constraints.is_non_negative' must be true or false; got {non_negative!r}")
-    if not isinstance(feature.get("monitoringConfigOverrides", {}), dict):
+    overrides = feature.get("monitoringConfigOverrides", {})
+    if not isinstance(overrides, dict):
         raise ConfigError(f"{where}: 'monitoringConfigOverrides' must be an object")
+    for key, value in overrides.items():
+        if key in METHODS:
+            _choice(path, f"{feature['name']}.monitoringConfigOverrides.{key}", value, METHODS[key])
+        elif key in THRESHOLDS + DISTRIBUTION_THRESHOLDS and not (_number(value) and 0 <= value <= 1):
+            raise ConfigError(f"{where}: monitoringConfigOverrides.{key} must be a number from 0 to 1; got {value!r}")
+
+
+def read_quality_constraints(path: Path) -> dict:
+    """model_quality_constraints.json, checked: each rule has a numeric threshold and a known comparison operator."""
+    try:
+        data = read_json(path)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: not readable JSON ({str(exc).splitlines()[0]})") from None
+    for section, rules in data.items():
+        if not section.endswith("_constraints"):
+            continue
+        for name, rule in (rules or {}).items():
+            threshold = rule.get("threshold") if isinstance(rule, dict) else None
+            if not _number(threshold):
+                raise ConfigError(f"{path}: {section}.{name}.threshold must be a number; got {threshold!r}")
+            if rule.get("comparison_operator") not in OPERATORS:
+                got = rule.get("comparison_operator")
+                raise ConfigError(
+                    f"{path}: {section}.{name}.comparison_operator must be {' or '.join(OPERATORS)}; got {got!r}"
+                )
+    return data
 
 
 def _check_config(path: Path, config: dict) -> None:

@@ -23,7 +23,7 @@ from autopilot.deploy.attribution import attribution_drift
 from autopilot.deploy.baseline import MONITOR_DIR, table_statistics
 from autopilot.deploy.batch import CHUNK_BYTES, input_files, input_tables, prefetched
 from autopilot.deploy.capture import capture_hours, read_hour
-from autopilot.deploy.constraints import read_constraints
+from autopilot.deploy.constraints import read_constraints, read_quality_constraints
 from autopilot.deploy.ground_truth import CaptureRows, capture_rows, file_truth, join_truth
 from autopilot.deploy.model_quality import quality_metrics, quality_violations
 from autopilot.deploy.monitor_report import write_monitor_report
@@ -67,7 +67,7 @@ class Baseline:
         self.statistics = read_json(folder / "statistics.json")
         self.constraints = read_constraints(folder / "constraints.json")
         quality = folder / "model_quality_constraints.json"
-        self.quality_constraints = read_json(quality) if quality.exists() else {}
+        self.quality_constraints = read_quality_constraints(quality) if quality.exists() else {}
         self.problem = read_json(job_dir / "problem.json")
 
 
@@ -122,6 +122,8 @@ def _monitor_file(
         labels = pd.concat(truth, ignore_index=True)
     if labels is not None:
         _quality_from_file(baseline, run, data, labels, chunk_bytes)
+    else:
+        run.notes.append(f"no ground truth (no '{target}' column, no --ground-truth): model quality not checked")
     if attribution:
         run.attribution = attribution_drift(baseline.job_dir, with_features(rows.frame(), baseline.job_dir))
     _note_missing(run)
@@ -213,7 +215,9 @@ def _monitor_hour(baseline: Baseline, folder: Path, hour: str, ground_truth: Pat
     violations, checks = check(baseline.statistics, baseline.constraints, statistics)
     run = Run(hour.replace("/", "")[:8] + "T" + hour[-2:], f"{folder} {hour}", statistics, violations, checks)
     run.notes += captured.notes
-    if ground_truth is not None:
+    if ground_truth is None:
+        run.notes.append("no --ground-truth given: model quality not checked")
+    else:
         labels, note = join_truth(ground_truth, captured)
         run.notes.append(note)
         if labels.notna().any():
@@ -226,6 +230,7 @@ def _monitor_hour(baseline: Baseline, folder: Path, hour: str, ground_truth: Pat
 
 
 def _finish(baseline: Baseline, run: Run) -> Run:
+    run.name = _unused(baseline.job_dir / MONITOR_DIR, run.name)
     folder = baseline.job_dir / MONITOR_DIR / run.name
     write_json(folder / "statistics.json", run.statistics)
     write_json(folder / "constraint_violations.json", {"violations": run.violations})
@@ -238,6 +243,16 @@ def _finish(baseline: Baseline, run: Run) -> Run:
         write_json(folder / "notes.json", {"notes": run.notes})
     run.report = write_monitor_report(baseline.job_dir, run)
     return run
+
+
+def _unused(folder: Path, name: str) -> str:
+    """``name``, or ``name-2``, ``name-3``...: a run never replaces an earlier run's files (two runs in one second,
+    or the same hour of two capture folders)."""
+    candidate, n = name, 1
+    while (folder / candidate).exists():
+        n += 1
+        candidate = f"{name}-{n}"
+    return candidate
 
 
 class RowSample:

@@ -84,6 +84,7 @@ def _feature_row(check: object, base: dict | None, new: dict | None) -> dict:
         "type": check.inferred_type,
         "plot": _plot(base, new) if base and new else "",
         "distance": _fmt(check.distance),
+        "raw": _fmt(check.raw) if check.raw is not None and check.raw != check.distance else "",
         "method": check.method,
         "threshold": _fmt(check.threshold),
         "psi": _fmt(check.psi),

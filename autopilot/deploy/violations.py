@@ -32,6 +32,7 @@ class FeatureCheck:
     method: str = ""
     threshold: float | None = None
     psi: float | None = None
+    raw: float | None = None  # the distance before the robust small-sample discount
     failed: tuple[str, ...] = ()
 
 
@@ -163,7 +164,7 @@ def _drift(result: FeatureCheck, base: dict, new: dict, s: dict, numeric: bool, 
     if numeric:
         if "distribution" not in base or "distribution" not in new:
             return
-        distance = cdf_distance(base, new)
+        distance = result.raw = cdf_distance(base, new)
         if s["comparison_method"] == "Robust":
             distance = robust(distance, base["common"]["num_present"], new["common"]["num_present"])
         result.distance, result.method, result.threshold = distance, s["comparison_method"], s["comparison_threshold"]
@@ -179,6 +180,7 @@ def _drift(result: FeatureCheck, base: dict, new: dict, s: dict, numeric: bool, 
         drifted = p_value < s["categorical_comparison_threshold"]
     else:
         distance, method = linf(base, new), "LInfinity"
+        result.raw = distance
         if s["comparison_method"] == "Robust":
             distance, method = (
                 robust(distance, base["common"]["num_present"], new["common"]["num_present"]),

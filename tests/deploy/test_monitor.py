@@ -261,3 +261,44 @@ def test_monitor_report_renders_offline_in_headless_chromium(fresh: Path, tmp_pa
     subprocess.run([*headless, f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
     assert shot.stat().st_size > 30_000  # a page with its tables and plots, not a blank one
     print(f"screenshot: {shot}")  # for a person to look at (pytest -s)
+
+
+def test_the_hour_still_being_written_is_said_and_left(fresh: Path, tmp_path: Path, capsys) -> None:
+    hour = datetime.now(UTC).strftime("%Y/%m/%d/%H")
+    _capture(tmp_path / "captures", hour, _penguins().drop(columns=["species"]).head(5))
+    assert main(["monitor", str(fresh), str(tmp_path / "captures")]) == 0
+    out = capsys.readouterr().out
+    assert "Nothing new to monitor" in out and f"Capture hour {hour} (UTC) is still being written" in out
+
+
+def test_edits_are_checked_kept_by_baseline_and_runs_never_overwrite(fresh: Path, tmp_path: Path, capsys) -> None:
+    rows = tmp_path / "rows.csv"
+    _penguins().head(100).to_csv(rows, index=False)
+    constraints = fresh / "monitor" / "constraints.json"
+    edited = json.loads(constraints.read_text())
+    edited["monitoring_config"]["distribution_constraints"]["comparison_threshold"] = 0.3
+    edited["features"][1]["monitoringConfigOverrides"] = {"comparison_threshold": "0.5x"}
+    constraints.write_text(json.dumps(edited))
+    assert main(["monitor", str(fresh), str(rows)]) == 2
+    assert "monitoringConfigOverrides.comparison_threshold must be a number" in capsys.readouterr().err
+    edited["features"][1]["monitoringConfigOverrides"] = {}
+    constraints.write_text(json.dumps(edited))
+    quality = fresh / "monitor" / "model_quality_constraints.json"
+    saved = quality.read_text()
+    quality.write_text(saved.replace('"threshold": 0', '"threshold": "abc", "x": 0', 1))
+    assert main(["monitor", str(fresh), str(rows)]) == 2
+    assert "threshold must be a number" in capsys.readouterr().err
+    quality.write_text(saved)
+    pd.DataFrame({"foo": [1, 2], "bar": [3, 4]}).to_csv(tmp_path / "unrelated.csv", index=False)
+    assert main(["baseline", str(fresh), str(tmp_path / "unrelated.csv")]) == 2
+    assert "lacks the job's column(s)" in capsys.readouterr().err
+    assert main(["baseline", str(fresh)]) == 0
+    kept = json.loads(constraints.read_text())["monitoring_config"]["distribution_constraints"]["comparison_threshold"]
+    assert kept == 0.3
+    first = monitor(fresh, rows, attribution=False, now=NOW)[0]
+    second = monitor(fresh, rows.with_name("rows.csv"), attribution=False, now=NOW)[0]
+    assert (first.name, second.name) == ("20260301T123000Z", "20260301T123000Z-2")
+    assert second.notes == [] and first.quality is not None
+    _penguins().drop(columns=["species"]).head(50).to_csv(tmp_path / "unlabelled.csv", index=False)
+    (run,) = monitor(fresh, tmp_path / "unlabelled.csv", attribution=False)
+    assert run.quality is None and "model quality not checked" in run.notes[0]
