@@ -69,11 +69,13 @@ class NumericColumn:
         if not len(numbers):
             return
         self.non_integral += int(np.count_nonzero(numbers != np.floor(numbers)))
-        n, mean, m2 = len(numbers), float(numbers.mean()), float(((numbers - numbers.mean()) ** 2).sum())
-        delta, total = mean - self.mean, self.count + n  # Chan et al.'s merge of two partial variances
-        self.mean += delta * n / total
-        self.m2 += m2 + delta**2 * self.count * n / total
-        self.count, self.total = total, self.total + float(numbers.sum())
+        with np.errstate(all="ignore"):  # numbers near the float limit overflow to inf, written as null
+            n, mean = len(numbers), np.float64(numbers.mean())
+            m2 = np.float64(((numbers - mean) ** 2).sum())
+            delta, total = mean - self.mean, self.count + n  # Chan et al.'s merge of two partial variances
+            self.mean += delta * n / total
+            self.m2 += m2 + delta**2 * self.count * n / total
+            self.count, self.total = total, self.total + np.float64(numbers.sum())
         self.low, self.high = min(self.low, float(numbers.min())), max(self.high, float(numbers.max()))
         self.sample = merge_samples(self.rng, self.sample, self.count - n, numbers, SAMPLE)
 
@@ -87,13 +89,16 @@ class NumericColumn:
         }
         block: dict = {"common": common}
         if self.count:
-            std = float(np.sqrt(self.m2 / self.count))
-            block |= {"mean": self.mean, "sum": self.total, "std_dev": std, "min": self.low, "max": self.high}
+            with np.errstate(all="ignore"):
+                std = np.sqrt(self.m2 / self.count)
+            moments = {"mean": self.mean, "sum": self.total, "std_dev": std, "min": self.low, "max": self.high}
+            block |= {k: float(v) if np.isfinite(v) else None for k, v in moments.items()}
             block["distribution"] = {"kll": {"buckets": self._buckets()}, "quantiles": self._quantiles()}
         return {"name": name, "inferred_type": "Integral" if integral else "Fractional", "numerical_statistics": block}
 
     def _buckets(self) -> list[dict]:
-        edges = np.linspace(self.low, self.high, BUCKETS + 1)
+        share = np.linspace(0.0, 1.0, BUCKETS + 1)
+        edges = self.low * (1 - share) + self.high * share  # no overflow near the float limits
         counts, _ = np.histogram(self.sample, bins=edges)
         counts = counts * (self.count / len(self.sample))  # scaled up from the sample (exact when it holds all)
         return [

@@ -213,3 +213,11 @@ def test_an_invalid_edit_is_one_line_naming_the_key(tmp_path, edit, named: str) 
     path.write_text("{not json")
     with pytest.raises(ConfigError, match="not readable JSON"):
         read_constraints(path)
+
+
+def test_numbers_near_the_float_limit_give_valid_json() -> None:
+    stats = _stats(pa.table({"x": [1.7e308, -1.7e308, 1e-300, 5.0, 1.7e308]}), {"x": "numeric"}, chunk=2)
+    block = _feature(stats, "x")["numerical_statistics"]
+    assert block["std_dev"] is None and block["max"] == 1.7e308  # the variance overflows: null, not Infinity
+    assert len(block["distribution"]["kll"]["buckets"]) == 10
+    json.dumps(stats, allow_nan=False)  # strict JSON
