@@ -98,7 +98,8 @@ class NumericColumn:
 
     def _buckets(self) -> list[dict]:
         share = np.linspace(0.0, 1.0, BUCKETS + 1)
-        edges = self.low * (1 - share) + self.high * share  # no overflow near the float limits
+        edges = self.low * (1 - share) + self.high * share  # no overflow near the float limit
+        edges = np.maximum.accumulate(np.clip(edges, self.low, self.high))  # rounding never breaks the order
         counts, _ = np.histogram(self.sample, bins=edges)
         counts = counts * (self.count / len(self.sample))  # scaled up from the sample (exact when it holds all)
         return [
