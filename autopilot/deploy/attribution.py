@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from autopilot.deploy.constraints import read_constraints
 from autopilot.io import read_json
 
 TOP = 10
@@ -27,7 +26,7 @@ def ndcg(baseline: pd.Series, current: list[str], top: int = TOP) -> float:
     return float((gains * discounts[: len(gains)]).sum() / best) if best > 0 else 1.0
 
 
-def attribution_drift(job_dir: Path, rows: pd.DataFrame) -> dict | None:
+def attribution_drift(job_dir: Path, rows: pd.DataFrame, threshold: float) -> dict | None:
     """The baseline's and the new rows' rankings, their NDCG and the verdict; None without a baseline ranking."""
     from autopilot.explain import explain
     from autopilot.pipeline import AutopilotPipeline
@@ -41,9 +40,6 @@ def attribution_drift(job_dir: Path, rows: pd.DataFrame) -> dict | None:
     explanation = explain(pipeline, rows, background, EXPLAIN_SECONDS)
     current = explanation.importance()
     score = ndcg(baseline, list(current.index))
-    threshold = read_constraints(job_dir / "monitor" / "constraints.json")["monitoring_config"][
-        "feature_attribution_drift_threshold"
-    ]
     return {
         "ndcg": score,
         "top": TOP,

@@ -37,10 +37,11 @@ class CaptureRows:
     notes: list[str] = field(default_factory=list)
 
 
-def capture_rows(job_dir: Path, hour: CaptureHour) -> CaptureRows:
+def capture_rows(job_dir: Path, features: list[str], hour: CaptureHour) -> CaptureRows:
+    """The hour's rows, read as the endpoint read them (``features``: the columns the model needs)."""
     profile, problem = read_json(job_dir / "profile.json"), read_json(job_dir / "problem.json")
     columns = [c["name"] for c in profile["column_profiles"] if c["name"] != problem["target"]]
-    required = [c for c in columns if c in _features(job_dir)]
+    required = [c for c in columns if c in features]
     frames, predicted, probas, events, inferences = [], [], [], [], []
     for record in hour.records:
         data, meta = record["captureData"], record.get("eventMetadata", {})
@@ -56,14 +57,7 @@ def capture_rows(job_dir: Path, hour: CaptureHour) -> CaptureRows:
     proba = np.vstack(probas) if probas and all(p is not None for p in probas) else None
     notes = [f"{len(hour.bad):,} capture lines unreadable and skipped"] if hour.bad else []
     notes += [f"{file} line {line}: {reason}" for file, line, reason in hour.bad[:20]]
-    return CaptureRows(table, _encode(predicted, problem), proba, events, inferences, notes)
-
-
-def _features(job_dir: Path) -> set[str]:
-    from autopilot.preprocess import feature_kinds
-
-    profile, problem = read_json(job_dir / "profile.json"), read_json(job_dir / "problem.json")
-    return set(feature_kinds(profile, problem["target"]))
+    return CaptureRows(table, encode_labels(predicted, problem), proba, events, inferences, notes)
 
 
 def _inputs(payload: dict, columns: list[str], required: list[str]) -> pd.DataFrame:
@@ -99,11 +93,13 @@ def _outputs(payload: dict | None, rows: int, problem: dict) -> tuple[list, np.n
     return labels, proba
 
 
-def _encode(labels: list, problem: dict) -> np.ndarray:
+def encode_labels(labels: list, problem: dict) -> np.ndarray:
+    """Labels as the job encodes them (class i is ``classes[i]``, compared as trimmed text; numbers for
+    regression); NaN for a missing label or one that is not a class."""
     if problem["problem_type"] == "regression":
         return pd.to_numeric(pd.Series(labels, dtype=object), errors="coerce").to_numpy(dtype=float)
     index = {str(c): i for i, c in enumerate(problem["classes"])}
-    return np.array([index.get(str(v), np.nan) if v is not None else np.nan for v in labels], dtype=float)
+    return np.array([np.nan if pd.isna(v) else index.get(str(v).strip(), np.nan) for v in labels], dtype=float)
 
 
 def file_truth(path: str | Path, target: str) -> pd.Series:

@@ -24,13 +24,14 @@ from autopilot.deploy.baseline import MONITOR_DIR, table_statistics
 from autopilot.deploy.batch import CHUNK_BYTES, input_files, input_tables, prefetched
 from autopilot.deploy.capture import capture_hours, read_hour
 from autopilot.deploy.constraints import read_constraints, read_quality_constraints
-from autopilot.deploy.ground_truth import CaptureRows, capture_rows, file_truth, join_truth
+from autopilot.deploy.ground_truth import CaptureRows, capture_rows, encode_labels, file_truth, join_truth
 from autopilot.deploy.model_quality import quality_metrics, quality_violations
 from autopilot.deploy.monitor_report import write_monitor_report
 from autopilot.deploy.statistics import sample_positions
 from autopilot.deploy.violations import check
 from autopilot.errors import DataError, JobError
 from autopilot.io import read_json, write_json
+from autopilot.preprocess import feature_kinds
 
 SAMPLE_ROWS = 200  # rows of new data explained for the attribution drift
 
@@ -69,6 +70,18 @@ class Baseline:
         quality = folder / "model_quality_constraints.json"
         self.quality_constraints = read_quality_constraints(quality) if quality.exists() else {}
         self.problem = read_json(job_dir / "problem.json")
+        profile = read_json(job_dir / "profile.json")
+        self.features = list(feature_kinds(profile, self.problem["target"]))  # the columns the model reads
+
+    def with_features(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The rows with any feature column they lack added empty, so the model can still score and explain them
+        (the missing column check reports the gap)."""
+        missing = [c for c in self.features if c not in frame.columns]
+        return frame.assign(**dict.fromkeys(missing)) if missing else frame
+
+    def attribution(self, rows: pd.DataFrame) -> dict | None:
+        threshold = self.constraints["monitoring_config"]["feature_attribution_drift_threshold"]
+        return attribution_drift(self.job_dir, self.with_features(rows), threshold)
 
 
 def monitor(
@@ -125,19 +138,9 @@ def _monitor_file(
     else:
         run.notes.append(f"no ground truth (no '{target}' column, no --ground-truth): model quality not checked")
     if attribution:
-        run.attribution = attribution_drift(baseline.job_dir, with_features(rows.frame(), baseline.job_dir))
+        run.attribution = baseline.attribution(rows.frame())
     _note_missing(run)
     return run
-
-
-def with_features(frame: pd.DataFrame, job_dir: Path) -> pd.DataFrame:
-    """The rows with any feature column they lack added empty, so the model can still score and explain them (the
-    missing column check reports the gap)."""
-    from autopilot.preprocess import feature_kinds
-
-    profile, problem = read_json(job_dir / "profile.json"), read_json(job_dir / "problem.json")
-    missing = [c for c in feature_kinds(profile, problem["target"]) if c not in frame.columns]
-    return frame.assign(**dict.fromkeys(missing)) if missing else frame
 
 
 def _note_missing(run: Run) -> None:
@@ -152,7 +155,7 @@ def _quality_from_file(baseline: Baseline, run: Run, data: Path, labels: pd.Seri
     pipeline = AutopilotPipeline.load(baseline.job_dir / "best" / "pipeline.joblib")
     codes, probas = [], []
     for table in input_tables(data, chunk_bytes):
-        code, proba = pipeline.predict_encoded(with_features(table.to_pandas(), baseline.job_dir))
+        code, proba = pipeline.predict_encoded(baseline.with_features(table.to_pandas()))
         codes.append(code)
         probas.append(proba)
     predicted = np.concatenate(codes)
@@ -166,12 +169,7 @@ def _score(baseline: Baseline, run: Run, labels: pd.Series, predicted: np.ndarra
     """Model quality of ``predicted`` (encoded) against ``labels`` (as the target's values); rows whose label is
     missing or not a class are left out, and said."""
     problem = baseline.problem
-    if problem["problem_type"] == "regression":
-        truth = pd.to_numeric(labels, errors="coerce").to_numpy(dtype=float)
-    else:
-        index = {str(c): i for i, c in enumerate(problem["classes"])}
-        truth = labels.map(lambda v: index.get(str(v).strip(), -1) if pd.notna(v) else -1).to_numpy(dtype=float)
-        truth[truth < 0] = np.nan
+    truth = encode_labels(labels.tolist(), problem)
     keep = ~np.isnan(truth) & ~pd.isna(predicted).astype(bool)
     if (~keep).any():
         run.notes.append(
@@ -210,7 +208,7 @@ def _monitor_captures(
 
 
 def _monitor_hour(baseline: Baseline, folder: Path, hour: str, ground_truth: Path | None, attribution: bool) -> Run:
-    captured: CaptureRows = capture_rows(baseline.job_dir, read_hour(folder, hour))
+    captured: CaptureRows = capture_rows(baseline.job_dir, baseline.features, read_hour(folder, hour))
     statistics = table_statistics(baseline.job_dir, [captured.table])
     violations, checks = check(baseline.statistics, baseline.constraints, statistics)
     run = Run(hour.replace("/", "")[:8] + "T" + hour[-2:], f"{folder} {hour}", statistics, violations, checks)
@@ -224,7 +222,7 @@ def _monitor_hour(baseline: Baseline, folder: Path, hour: str, ground_truth: Pat
             _score(baseline, run, labels, captured.predicted, captured.proba)
     if attribution and captured.table.num_rows:
         sample = captured.table.to_pandas().sample(min(SAMPLE_ROWS, captured.table.num_rows), random_state=0)
-        run.attribution = attribution_drift(baseline.job_dir, with_features(sample, baseline.job_dir))
+        run.attribution = baseline.attribution(sample)
     _note_missing(run)
     return run
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from autopilot.deploy.violations import shares
 from autopilot.io import atomic_path, read_json
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "notebook_templates"
@@ -136,8 +137,8 @@ def _plot(base: dict, new: dict) -> str:
         new_shares = _cdf_shares(n, edges)
         title = f"{edges[0]:.4g} to {edges[-1]:.4g} (baseline range); new data outside it not shown"
     elif "string_statistics" in base and "string_statistics" in new:
-        b_counts = _shares(base["string_statistics"])
-        n_counts = _shares(new["string_statistics"])
+        b_counts = shares(base["string_statistics"])
+        n_counts = shares(new["string_statistics"])
         values = sorted(b_counts, key=b_counts.get, reverse=True)[:TOP_VALUES]
         values += [v for v in sorted(n_counts, key=n_counts.get, reverse=True) if v not in values][
             : max(0, TOP_VALUES + 2 - len(values))
@@ -155,11 +156,6 @@ def _cdf_shares(block: dict, edges: np.ndarray) -> np.ndarray:
     cdf = np.searchsorted(q, edges, side="right") / len(q)
     cdf[0] = np.searchsorted(q, edges[0], side="left") / len(q)
     return np.diff(cdf)
-
-
-def _shares(block: dict) -> dict[str, float]:
-    present = max(block["common"]["num_present"], 1)
-    return {x["value"]: x["count"] / present for x in block["distribution"]["categorical"]["buckets"]}
 
 
 def _bars(base: np.ndarray, new: np.ndarray, title: str, width: int = 180, height: int = 36) -> str:

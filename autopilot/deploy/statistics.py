@@ -237,11 +237,9 @@ def _plain_cast(present: pa.Array) -> np.ndarray | None:
 
 
 def _text_numbers(present: pa.Array, reader: NumberReader) -> np.ndarray:
-    if reader.plain:
-        try:
-            return present.cast(pa.float64()).to_numpy(zero_copy_only=False)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
+    floats = _plain_cast(present) if reader.plain else None  # trimmed text Arrow may now read
+    if floats is not None:
+        return floats
     text = pd.Series(present.to_numpy(zero_copy_only=False), dtype=object)
     floats = reader.cast(text).to_numpy(dtype=np.float64, copy=True)
     floats[np.isnan(floats) & text.map(_is_infinite).to_numpy(dtype=bool)] = np.inf  # missing, not a wrong type
