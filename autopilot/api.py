@@ -49,6 +49,10 @@ class AutoPilot:
         job_name: str | None = None,
         overwrite: bool = False,
         candidates_only: bool = False,
+        facets: list[str] | None = None,
+        group_variable: str | None = None,
+        label_values: list[str] | None = None,
+        label_threshold: float | None = None,
         verbose: bool = True,
     ) -> None:
         self.config = JobConfig(
@@ -72,6 +76,10 @@ class AutoPilot:
             job_name=job_name,
             overwrite=overwrite,
             candidates_only=candidates_only,
+            facets=list(facets) if facets else None,
+            group_variable=group_variable,
+            label_values=list(label_values) if label_values else None,
+            label_threshold=label_threshold,
         )
         self.verbose = verbose
 
@@ -143,6 +151,32 @@ class Job:
         table = explanation.table()
         table.attrs.update(explained=explanation.output_name, method=explanation.method)
         return table
+
+    def bias(
+        self,
+        facets: list[str] | str | None = None,
+        group_variable: str | None = None,
+        label_values: list[str] | str | None = None,
+        label_threshold: float | None = None,
+        data: str | Path | None = None,
+        output: str | Path | None = None,
+    ) -> tuple[dict, Path]:
+        """Clarify's bias metrics for ``facets`` (default: the job's own), no retraining: of the job's rows, written
+        to explain/bias.json with report.html's Bias section updated, or of ``data``'s labelled rows. Returns the
+        analysis (analysis.json's shape) and where it was written.
+
+        >>> analysis, path = load_job("autopilot-output/adult").bias(["sex=Female"])  # doctest: +SKIP
+        """
+        from autopilot.bias import job_bias_config, write_bias
+        from autopilot.report import write_bias_section
+
+        if not (self.path / "best" / "pipeline.joblib").exists():
+            raise JobError(f"{self.path} has no best pipeline (job status: {self.info.get('status')}); run it again")
+        config = job_bias_config(self.path, facets, group_variable, label_values, label_threshold)
+        path = write_bias(self.path, config, data, output)
+        if data is None and output is None:
+            write_bias_section(self.path)
+        return read_json(path), path
 
     def predict_proba(self, data: str | Path | pd.DataFrame) -> pd.DataFrame:
         return self.best.predict_proba(_rows(data))

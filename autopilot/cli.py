@@ -1,5 +1,5 @@
-"""The command line: ``autopilot run``, ``predict``, ``serve``, ``explain``, ``notebooks``, ``baseline`` and
-``monitor``. A user's mistake is one line and exit code 2; ``monitor`` exits 3 when it finds violations."""
+"""The command line: ``autopilot run``, ``predict``, ``serve``, ``explain``, ``bias``, ``notebooks``, ``baseline``
+and ``monitor``. A user's mistake is one line and exit code 2; ``monitor`` exits 3 when it finds violations."""
 
 from __future__ import annotations
 
@@ -74,6 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="pilot mode: profile the data, write both notebooks, train nothing (the candidate notebook trains)",
     )
+    _bias_options(run)
+
+    bias = commands.add_parser(
+        "bias",
+        help="Clarify's bias metrics of a finished job (no retraining) or of labelled new data",
+        description="Pre-training bias metrics of the job's training rows and post-training metrics of the rows its "
+        "best model was scored on (or of DATA's labelled rows, with the best model's predictions). Writes "
+        "explain/bias.json (explain/bias-<data>.json for DATA) in Clarify's analysis.json shape and updates "
+        "report.html's Bias section.",
+    )
+    bias.add_argument("job", help="the job folder written by `autopilot run`")
+    bias.add_argument("data", nargs="?", help="a CSV or Parquet file or folder of labelled rows (default: the job's)")
+    bias.add_argument("--output", help="where to write the analysis (default under explain/)")
+    _bias_options(bias, default_from_job=True)
 
     predict = commands.add_parser("predict", help="score new rows with a job's best pipeline")
     predict.add_argument("job", help="the job folder written by `autopilot run`")
@@ -126,6 +140,61 @@ def build_parser() -> argparse.ArgumentParser:
     notebooks = commands.add_parser("notebooks", help="regenerate a job's two notebooks from its folder")
     notebooks.add_argument("job", help="the job folder written by `autopilot run`")
     return parser
+
+
+def _bias_options(parser: argparse.ArgumentParser, default_from_job: bool = False) -> None:
+    more = " (default: the job's own)" if default_from_job else ""
+    parser.add_argument(
+        "--facet",
+        action="append",
+        dest="facets",
+        metavar="COLUMN[=VALUE,...|>THRESHOLD]",
+        help="a sensitive column for the bias metrics, and the values (or the threshold, for numbers) that pick "
+        f"group d; repeatable; without values, each value in turn{more}",
+    )
+    parser.add_argument("--group-variable", help="the column that CDDL and CDDPL stratify by")
+    parser.add_argument(
+        "--label-values",
+        help="comma-separated target values that are the positive outcome (default for binary: the positive label)",
+    )
+    parser.add_argument("--label-threshold", type=float, help="regression: target values above it are positive")
+
+
+def cmd_bias(args: argparse.Namespace) -> None:
+    from autopilot.api import load_job
+
+    job = load_job(args.job)
+    analysis, path = job.bias(
+        args.facets, args.group_variable, args.label_values, args.label_threshold, data=args.data, output=args.output
+    )
+    console = Console(highlight=False, soft_wrap=True)
+    for line in bias_summary(analysis):
+        console.print(line)
+    console.print(
+        f"Wrote {path}" + ("" if args.data or args.output else f" and the Bias section of {job.path / 'report.html'}")
+    )
+
+
+def bias_summary(analysis: dict) -> list[str]:
+    """A few lines per facet group: the headline metrics with their plain sentences."""
+    from autopilot.bias.analysis import metric_value
+    from autopilot.bias.descriptions import sentence
+
+    lines = []
+    for stage, names in (("pre_training_bias_metrics", ("CI", "DPL")), ("post_training_bias_metrics", ("DPPL", "DI"))):
+        section = analysis.get(stage)
+        if not section:
+            continue
+        lines.append(f"{stage.split('_bias')[0].replace('_', '-').capitalize()} ({section['rows']}):")
+        for column, entries in section["facets"].items():
+            for entry in entries:
+                said = []
+                for name in names:
+                    value = metric_value(entry, name)
+                    text = "undefined" if value is None else f"{value:.3f}"
+                    said.append(f"{name} {text}: {sentence(name, value, entry['counts']['a'], entry['counts']['d'])}")
+                lines.append(f"  {column} = {entry['value_or_threshold']}: " + "; ".join(said))
+    return lines
 
 
 def cmd_explain(args: argparse.Namespace) -> None:
@@ -234,6 +303,10 @@ def cmd_run(args: argparse.Namespace) -> None:
         job_name=args.job_name,
         overwrite=args.overwrite,
         candidates_only=args.candidates_only,
+        facets=args.facets,
+        group_variable=args.group_variable,
+        label_values=None if args.label_values is None else args.label_values.split(","),
+        label_threshold=args.label_threshold,
     )
     run_job(args.data, config, ConsoleReporter(), started=process_start())  # the limit covers start-up too
 
@@ -295,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         commands = {"run": cmd_run, "predict": cmd_predict, "explain": cmd_explain, "notebooks": cmd_notebooks}
-        commands |= {"serve": cmd_serve, "baseline": cmd_baseline, "monitor": cmd_monitor}
+        commands |= {"serve": cmd_serve, "baseline": cmd_baseline, "monitor": cmd_monitor, "bias": cmd_bias}
         return commands[args.command](args) or 0
     except AutopilotError as exc:
         print(f"autopilot: error: {exc}", file=sys.stderr)

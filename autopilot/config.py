@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from autopilot.bias.facets import BiasConfig
 from autopilot.errors import ConfigError
 
 
@@ -33,6 +34,10 @@ class JobConfig:
     job_name: str | None = None
     overwrite: bool = False
     candidates_only: bool = False  # pilot mode: profile, split and write the notebooks; train nothing
+    facets: list[str] | None = None  # bias analysis (explain/bias.json): COLUMN[=VALUE,...|>THRESHOLD] each
+    group_variable: str | None = None
+    label_values: list[str] | None = None  # the positive outcome for bias (default: a binary problem's positive label)
+    label_threshold: float | None = None  # regression: values above it are the positive outcome
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -49,6 +54,15 @@ class JobConfig:
             raise ConfigError(f"--validation-fraction must be between 0 and 1; got {self.validation_fraction:g}")
         if self.algorithms is not None and not [a for a in self.algorithms if str(a).strip()]:
             raise ConfigError("--algorithms names no algorithm; leave it out to use them all")
+        self.bias()  # a malformed --facet is refused now; its columns and values once the data is read
         name = self.job_name
         if name is not None and (not name.strip() or name in (".", "..") or any(c in name for c in "/\\\0")):
             raise ConfigError(f"--job-name must be a plain folder name, without / or \\; got {name!r}")
+
+    def bias(self) -> BiasConfig | None:
+        """The bias analysis asked for, or None without a facet."""
+        if not self.facets:
+            if self.group_variable or self.label_values or self.label_threshold is not None:
+                raise ConfigError("--group-variable, --label-values and --label-threshold need a --facet")
+            return None
+        return BiasConfig.from_options(self.facets, self.group_variable, self.label_values, self.label_threshold)

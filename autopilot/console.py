@@ -59,6 +59,10 @@ class ConsoleReporter:
         c.print("[bold]Columns[/]: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
         for warning in profile["warnings"]:
             c.print(f"  [yellow]![/] {warning['message']}")
+        sensitive = profile.get("sensitive_columns") or []
+        if sensitive:
+            names = ", ".join(f"{s['name']} ({s['reason']})" for s in sensitive)
+            c.print(f"  columns that look sensitive: {names}; measure bias with --facet COLUMN (a suggestion)")
         c.print(
             f"[bold]Problem[/]: {problem.problem_type} ({problem.reason}); objective metric [bold]{problem.metric}[/]"
         )

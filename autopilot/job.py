@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from autopilot.best import now, versions, write_best
+from autopilot.bias import write_bias
 from autopilot.budget import JobBudget, default_time_limit
 from autopilot.config import JobConfig
 from autopilot.console import Reporter
@@ -103,6 +104,10 @@ def _run_in_folder(prepared: Prepared, config: JobConfig, reporter: Reporter, bu
         write_notebooks(job_dir)
     reporter.plan("Explaining the best model (SHAP) and writing report.html")
     with budget.stage("explain_and_report"):
+        bias = config.bias()
+        if bias is not None:
+            reporter.plan(f"Measuring bias for {', '.join(f.text() for f in bias.facets)} (explain/bias.json)")
+            write_bias(job_dir, bias)
         for note in write_report(job_dir, budget.allowance("explain")):
             budget.shrink(note)
         write_baseline(job_dir)  # monitor/: Model Monitor's baseline of the rows the best model learned from

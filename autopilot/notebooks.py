@@ -119,7 +119,17 @@ def _context(files: JobFiles, train_now: bool) -> dict:
         "train_now": train_now,
         "size": _size(job["source"]["bytes"]),
         "ensemble_plan": _plan_text(job["resolved"]),
+        "bias": _bias_options(job["config"]),
+        "sensitive": profile.get("sensitive_columns", []),
     }
+
+
+def _bias_options(config: dict) -> dict | None:
+    """The bias options the job ran with, for the data notebook's Bias section (None without a facet)."""
+    if not config.get("facets"):
+        return None
+    keys = ("facets", "group_variable", "label_values", "label_threshold")
+    return {k: config.get(k) for k in keys}
 
 
 def _plan_text(resolved: dict) -> str:

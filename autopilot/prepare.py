@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from autopilot.bias import check_bias
 from autopilot.candidates import resolve_algorithms
 from autopilot.config import JobConfig
 from autopilot.data import SourceInfo, profile_table, read_table, split_train_validation, table_from_pandas
@@ -65,6 +66,9 @@ def prepare(data: str | Path | pd.DataFrame, config: JobConfig) -> Prepared:
     profile = profile_table(table, config.target, source.bytes)
     problem = infer_problem(table, config.target, config.problem_type, config.metric, config.positive_label)
     profile["warnings"] += [warning(*said) for said in tidied] + label_warnings(config.target, problem)
+    bias = config.bias()
+    if bias is not None:  # facets the data cannot answer are refused before anything trains
+        check_bias(bias, table, problem.to_dict())
     mode, why = choose_mode(config.mode, config.strategy, source.bytes, config.ensembling_max_bytes)
     if mode == "ensembling":
         candidates = resolve_families(config.algorithms)

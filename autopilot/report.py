@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import shlex
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ from autopilot.search.runner import MODEL_FILE
 
 EXPLAIN_DIR = "explain"
 TEMPLATES = Path(__file__).resolve().parents[1] / "notebook_templates"
+BIAS_MARK = re.compile(r"<!--bias-->.*?<!--/bias-->", re.S)
 
 
 def write_report(job_dir: str | Path, explain_seconds: float | None = None) -> list[str]:
@@ -125,11 +127,7 @@ def _write_csv(path: Path, frame: pd.DataFrame, index: bool = False) -> None:
 
 
 def _render(job_dir: Path, explanation: Explanation, insights: dict, images: dict, seconds: float) -> str:
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
-    )
+    env = _environment()
     job, profile, problem = (read_json(job_dir / f"{n}.json") for n in ("job", "profile", "problem"))
     board = pd.read_csv(job_dir / "leaderboard.csv")
     return env.get_template("report.html.j2").render(
@@ -146,7 +144,49 @@ def _render(job_dir: Path, explanation: Explanation, insights: dict, images: dic
         scores=insights["scores"],
         tables={name: _html(t, index=name == "confusion_matrix") for name, t in insights["tables"].items()},
         images=images,
+        bias_section=bias_section(job_dir),
     )
+
+
+def _environment() -> object:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+
+
+def bias_section(job_dir: Path) -> str:
+    """report.html's Bias section: explain/bias.json as tables and sentences, or the columns that look sensitive
+    and the command that measures them."""
+    from autopilot.bias import read_bias
+    from autopilot.bias.descriptions import described
+
+    analysis = read_bias(job_dir)
+    sensitive = read_json(job_dir / "profile.json").get("sensitive_columns", [])
+    return (
+        _environment()
+        .get_template("bias_section.html.j2")
+        .render(
+            folder=shlex.quote(str(job_dir)),
+            analysis=analysis,
+            tables=described(analysis) if analysis else [],
+            sensitive=sensitive,
+        )
+    )
+
+
+def write_bias_section(job_dir: str | Path) -> None:
+    """Put the job's current Bias section into report.html (after ``autopilot bias``), leaving the rest as it is."""
+    job_dir = Path(job_dir)
+    page = job_dir / "report.html"
+    if not page.exists():
+        return
+    text = page.read_text(encoding="utf-8")
+    section = bias_section(job_dir)
+    text = BIAS_MARK.sub(lambda _: f"<!--bias-->{section}<!--/bias-->", text, count=1)
+    with atomic_path(page) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def _html(frame: pd.DataFrame, index: bool = False) -> str:

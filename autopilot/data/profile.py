@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 from autopilot.data.heap import reuse_freed_memory
 from autopilot.data.leakage import hashable, take_sorted, target_findings, target_warnings, warning
 from autopilot.data.numbers import field_number_format
+from autopilot.data.sensitive import sensitive_columns
 from autopilot.data.types import ColumnKind, boolean_true_value, classify, date_format
 
 TOP_VALUES = 5
@@ -68,6 +69,7 @@ def profile_table(table: pa.Table, target: str | None = None, file_bytes: int | 
         "target": target,
         "column_profiles": columns,
         "warnings": warnings,
+        "sensitive_columns": sensitive_columns(columns, target),  # a suggested --facet, never a verdict
     }
 
 
