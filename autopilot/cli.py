@@ -245,6 +245,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
             console.print(f"  {v['feature_name']}: {v['constraint_check_type']}: {v['description']}")
         for v in run.quality_violations:
             console.print(f"  model quality: {v['description']}")
+        for v in run.bias_violations[:10]:
+            console.print(f"  bias drift: {v['metric_name']} for {v['facet']} = {v['facet_value']}: {v['description']}")
         if run.attribution and run.attribution["violated"]:
             console.print(
                 f"  SHAP ranking drifted: NDCG {run.attribution['ndcg']:.3f} < {run.attribution['threshold']}"

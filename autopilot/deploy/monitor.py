@@ -1,6 +1,7 @@
 """``autopilot monitor <job> <new data>``: new data checked against the job's baseline (monitor/), as Model Monitor's
 schedules do, into ``monitor/<run>/`` (statistics.json, constraint_violations.json, and with ground truth the
-model-quality files) and ``monitor/report-<run>.html``.
+model-quality files and, for a job with a bias baseline in explain/bias.json, the bias drift's) and
+``monitor/report-<run>.html``.
 
 New data is a CSV or Parquet file or folder (one run, named by the time it ran), or a capture folder written by
 ``autopilot serve --capture`` (one run per hour, named by the hour). Hours already monitored are listed in
@@ -19,9 +20,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from autopilot.bias import BiasConfig, read_bias
+from autopilot.bias.rows import needed_columns
 from autopilot.deploy.attribution import attribution_drift
 from autopilot.deploy.baseline import MONITOR_DIR, table_statistics
 from autopilot.deploy.batch import CHUNK_BYTES, input_files, input_tables, prefetched
+from autopilot.deploy.bias_drift import POST, bias_drift
 from autopilot.deploy.capture import capture_hours, read_hour
 from autopilot.deploy.constraints import read_constraints, read_quality_constraints
 from autopilot.deploy.ground_truth import CaptureRows, capture_rows, encode_labels, file_truth, join_truth
@@ -48,13 +52,15 @@ class Run:
     quality: dict | None = None
     quality_violations: list[dict] = field(default_factory=list)
     attribution: dict | None = None
+    bias: dict | None = None  # the new rows' post-training bias analysis (with ground truth and a bias baseline)
+    bias_violations: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     report: Path | None = None
 
     @property
     def violated(self) -> int:
         drift = int(bool(self.attribution and self.attribution["violated"]))
-        return len(self.violations) + len(self.quality_violations) + drift
+        return len(self.violations) + len(self.quality_violations) + drift + len(self.bias_violations)
 
 
 class Baseline:
@@ -72,6 +78,12 @@ class Baseline:
         self.problem = read_json(job_dir / "problem.json")
         profile = read_json(job_dir / "profile.json")
         self.features = list(feature_kinds(profile, self.problem["target"]))  # the columns the model reads
+        bias = read_bias(job_dir)  # explain/bias.json: the bias drift's baseline, when the job measured bias
+        self.bias = bias if bias and POST in bias else None
+        self.bias_columns: list[str] = []
+        if self.bias:
+            said = self.bias["config"]
+            self.bias_columns = needed_columns(BiasConfig.from_options(said["facets"], said["group_variable"]))
 
     def with_features(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The rows with any feature column they lack added empty, so the model can still score and explain them
@@ -119,12 +131,14 @@ def _monitor_file(
     target = baseline.problem["target"]
     rows = RowSample(SAMPLE_ROWS)
     truth: list[pd.Series] = []
+    facets: list[pd.DataFrame] = []  # the bias drift's columns, row for row
 
     def tables() -> Iterator[pa.Table]:
         for table in prefetched(input_tables(data, chunk_bytes)):
             rows.add(table)
             if target in table.column_names:
                 truth.append(table.column(target).to_pandas())
+            facets.append(table.select([c for c in baseline.bias_columns if c in table.column_names]).to_pandas())
             yield table
 
     statistics = table_statistics(baseline.job_dir, tables())
@@ -134,7 +148,8 @@ def _monitor_file(
     if labels is None and truth:
         labels = pd.concat(truth, ignore_index=True)
     if labels is not None:
-        _quality_from_file(baseline, run, data, labels, chunk_bytes)
+        predicted = _quality_from_file(baseline, run, data, labels, chunk_bytes)
+        _check_bias(baseline, run, pd.concat(facets, ignore_index=True), labels, predicted)
     else:
         run.notes.append(f"no ground truth (no '{target}' column, no --ground-truth): model quality not checked")
     if attribution:
@@ -149,7 +164,8 @@ def _note_missing(run: Run) -> None:
         run.notes.append(f"the model scored and explained the rows with {', '.join(missing)} empty (missing columns)")
 
 
-def _quality_from_file(baseline: Baseline, run: Run, data: Path, labels: pd.Series, chunk_bytes: int) -> None:
+def _quality_from_file(baseline: Baseline, run: Run, data: Path, labels: pd.Series, chunk_bytes: int) -> np.ndarray:
+    """Model quality of the file's rows; returns the model's (encoded) predictions of them."""
     from autopilot.pipeline import AutopilotPipeline
 
     pipeline = AutopilotPipeline.load(baseline.job_dir / "best" / "pipeline.joblib")
@@ -163,6 +179,18 @@ def _quality_from_file(baseline: Baseline, run: Run, data: Path, labels: pd.Seri
     if len(labels) != len(predicted):
         raise DataError(f"the ground truth has {len(labels):,} rows and the data {len(predicted):,}; give one per row")
     _score(baseline, run, labels, predicted, proba)
+    return predicted
+
+
+def _check_bias(baseline: Baseline, run: Run, columns: pd.DataFrame, labels: pd.Series, predicted: np.ndarray) -> None:
+    """Bias drift of rows with ground truth, when the job has a bias baseline (explain/bias.json)."""
+    if baseline.bias is None:
+        return
+    if not labels.notna().any():
+        return
+    labels = labels.reset_index(drop=True)
+    run.bias, run.bias_violations, notes = bias_drift(baseline.bias, baseline.problem, columns, labels, predicted)
+    run.notes += notes
 
 
 def _score(baseline: Baseline, run: Run, labels: pd.Series, predicted: np.ndarray, proba: np.ndarray | None) -> None:
@@ -220,6 +248,8 @@ def _monitor_hour(baseline: Baseline, folder: Path, hour: str, ground_truth: Pat
         run.notes.append(note)
         if labels.notna().any():
             _score(baseline, run, labels, captured.predicted, captured.proba)
+            columns = [c for c in baseline.bias_columns if c in captured.table.column_names]
+            _check_bias(baseline, run, captured.table.select(columns).to_pandas(), labels, captured.predicted)
     if attribution and captured.table.num_rows:
         sample = captured.table.to_pandas().sample(min(SAMPLE_ROWS, captured.table.num_rows), random_state=0)
         run.attribution = baseline.attribution(sample)
@@ -237,6 +267,9 @@ def _finish(baseline: Baseline, run: Run) -> Run:
         write_json(folder / "model_quality_violations.json", {"violations": run.quality_violations})
     if run.attribution is not None:
         write_json(folder / "feature_attribution_drift.json", run.attribution)
+    if run.bias is not None:
+        write_json(folder / "bias_analysis.json", run.bias)
+        write_json(folder / "bias_drift_violations.json", {"version": "1.0", "violations": run.bias_violations})
     if run.notes:
         write_json(folder / "notes.json", {"notes": run.notes})
     run.report = write_monitor_report(baseline.job_dir, run)

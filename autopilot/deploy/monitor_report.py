@@ -36,6 +36,11 @@ def write_monitor_report(job_dir: Path, run: object) -> Path:
         {"name": v["metric_name"], "kind": "model_quality", "description": v["description"]}
         for v in run.quality_violations
     ]
+    violations += [
+        {"name": f"{v['metric_name']} ({v['facet']} = {v['facet_value']})", "kind": "bias_drift_check",
+         "description": v["description"]}
+        for v in run.bias_violations
+    ]  # fmt: skip
     if run.attribution and run.attribution["violated"]:
         text = f"NDCG {run.attribution['ndcg']:.3f} is below {run.attribution['threshold']}"
         violations.append({"name": "SHAP ranking", "kind": "feature_attribution_drift", "description": text})
@@ -54,6 +59,7 @@ def write_monitor_report(job_dir: Path, run: object) -> Path:
         if run.attribution
         else [],
         features=features,
+        bias=_bias_rows(job_dir, run),
     )
     path = job_dir / "monitor" / f"report-{run.name}.html"
     with atomic_path(path) as tmp:
@@ -172,3 +178,33 @@ def _bars(base: np.ndarray, new: np.ndarray, title: str, width: int = 180, heigh
     label = html.escape(title, quote=True)
     svg = f'<svg width="{width}" height="{height}" role="img" aria-label="{label}">'
     return f"{svg}<title>{label}</title>{''.join(bars)}</svg>"
+
+
+def _bias_rows(job_dir: Path, run: object) -> list[dict]:
+    """The bias drift's table: each facet group's post-training metrics, baseline beside now."""
+    from autopilot.bias import read_bias
+    from autopilot.bias.analysis import metric_value
+    from autopilot.deploy.bias_drift import UNCHECKED
+
+    if run.bias is None:
+        return []
+    post = "post_training_bias_metrics"
+    baseline = read_bias(job_dir)[post]["facets"]
+    broken = {(v["facet"], v["facet_value"], v["metric_name"]) for v in run.bias_violations}
+    rows = []
+    for column, entries in run.bias[post]["facets"].items():
+        before = {e["value_or_threshold"]: e for e in baseline.get(column, [])}
+        for entry in entries:
+            group = entry["value_or_threshold"]
+            for metric in entry["metrics"]:
+                name = metric["name"]
+                old, new = metric_value(before.get(group, entry), name), metric_value(entry, name)
+                rows.append(
+                    {"facet": f"{column} = {group}", "name": name, "baseline": _shown(old), "value": _shown(new),
+                     "violated": (column, group, name) in broken, "checked": name not in UNCHECKED}
+                )  # fmt: skip
+    return rows
+
+
+def _shown(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.4g}"
