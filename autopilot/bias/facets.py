@@ -159,6 +159,10 @@ def _numbers(series: pd.Series) -> pd.Series | None:
     """The column as numbers when every value it holds is one (numbers read as text included), else None."""
     if pd.api.types.is_bool_dtype(series):
         return None
+    if not pd.api.types.is_numeric_dtype(series):  # text: a sample of it settles most columns at once
+        sample = series.dropna().head(100)
+        if pd.to_numeric(sample, errors="coerce").isna().any():
+            return None
     numbers = pd.to_numeric(series, errors="coerce")
     return numbers if numbers.notna().sum() == series.notna().sum() else None
 

@@ -53,7 +53,8 @@ class JobRows:
         columns = frame[needed_columns(self.config)].reset_index(drop=True)
         if codes is None:
             return Rows(columns, labels, described)
-        features = self.coercer.transform(frame)[list(self.numeric)].to_numpy(dtype=np.float64, na_value=np.nan)
+        numbers = [self.coercer.transform_column(frame[n].rename(n), "numeric") for n in self.numeric]
+        features = np.column_stack(numbers) if numbers else np.empty((len(frame), 0))
         predicted = predicted_positive(codes, self.problem, outcome)
         return Rows(columns, labels, described, predicted, features, self.numeric)
 
