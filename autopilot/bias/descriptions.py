@@ -166,41 +166,40 @@ STAGE_TITLES = {
 def described(analysis: dict) -> list[dict]:
     """The analysis as people read it: per stage and facet column, one row per metric with its fair value, range and
     each group's value, and for each group the sentences of the headline metrics (all of them for a lone group)."""
-    from autopilot.bias.analysis import metric_value
-
     out = []
     for stage, title in STAGE_TITLES.items():
         section = analysis.get(stage)
-        if not section:
-            continue
-        for column, entries in section["facets"].items():
-            names = [m["name"] for m in entries[0]["metrics"]]
-            rows = []
-            for name in names:
-                values = [metric_value(e, name) for e in entries]
-                row = {"name": name, "description": METRICS[name].description, "fair": f"{METRICS[name].fair:g}"}
-                row |= {
-                    "range": range_text(name),
-                    "values": [_shown(v, e, name) for v, e in zip(values, entries, strict=True)],
-                }
-                if len(entries) == 1:
-                    row["meaning"] = sentence(name, values[0], entries[0]["counts"]["a"], entries[0]["counts"]["d"])
-                rows.append(row)
+        for column, entries in (section or {}).get("facets", {}).items():
             said = [(e["value_or_threshold"], [_said(e, n) for n in HEADLINE[stage] if _said(e, n)]) for e in entries]
-            counts = [(e["value_or_threshold"], e["counts"]) for e in entries]
             out.append(
                 {
                     "title": title,
                     "rows_read": section["rows"],
                     "column": column,
                     "groups": [e["value_or_threshold"] for e in entries],
-                    "metrics": rows,
+                    "metrics": _metric_rows(entries),
                     "said": said if len(entries) > 1 else [],
-                    "counts": counts,
+                    "counts": [(e["value_or_threshold"], e["counts"]) for e in entries],
                     "post": stage.startswith("post"),
                 }
             )
     return out
+
+
+def _metric_rows(entries: list[dict]) -> list[dict]:
+    from autopilot.bias.analysis import metric_value
+
+    rows = []
+    for name in [m["name"] for m in entries[0]["metrics"]]:
+        values = [metric_value(e, name) for e in entries]
+        shown = [_shown(v, e, name) for v, e in zip(values, entries, strict=True)]
+        info = METRICS[name]
+        row = {"name": name, "description": info.description, "fair": f"{info.fair:g}", "range": range_text(name)}
+        row["values"] = shown
+        if len(entries) == 1:
+            row["meaning"] = sentence(name, values[0], entries[0]["counts"]["a"], entries[0]["counts"]["d"])
+        rows.append(row)
+    return rows
 
 
 def _shown(value: float | None, entry: dict, name: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -93,7 +93,6 @@ class BiasConfig:
     group_variable: str | None = None
     label_values: tuple[str, ...] = ()
     label_threshold: float | None = None
-    notes: list[str] = field(default_factory=list, compare=False)
 
     @classmethod
     def from_options(
