@@ -33,11 +33,13 @@ __all__ = [
 ]
 
 
-def check_columns(config: BiasConfig, columns: list[str]) -> None:
-    """Refuse a facet or group variable the data lacks, naming close matches."""
+def check_columns(config: BiasConfig, columns: list[str], target: str | None = None) -> None:
+    """Refuse a facet or group variable the data lacks (naming close matches), or the target itself."""
     columns = [str(c) for c in columns]
     for spec in config.facets:
         check_column(spec.column, columns, "--facet")
+        if spec.column == target:
+            raise ConfigError(f"--facet {spec.text()}: '{target}' is the target; a facet is a column about the rows")
     if config.group_variable:
         check_column(config.group_variable, columns, "--group-variable")
 
@@ -50,7 +52,7 @@ def groups_of(config: BiasConfig, frame: pd.DataFrame) -> list[FacetGroup]:
 
 def check_bias(config: BiasConfig, table: pa.Table, problem: dict) -> None:
     """Refuse facets, a group variable or label values the data cannot answer, before a job trains."""
-    check_columns(config, table.column_names)
+    check_columns(config, table.column_names, problem["target"])
     groups_of(config, table.select(needed_columns(config)).to_pandas())
     positive_outcome(config, problem)
 
@@ -62,13 +64,13 @@ def analyze_job(job_dir: str | Path, config: BiasConfig, data: str | Path | None
     rows = JobRows(job_dir, config)
     outcome = positive_outcome(config, rows.problem)
     if data is None:
-        check_columns(config, pq.read_schema(job_dir / "data" / "train.parquet").names)
+        check_columns(config, pq.read_schema(job_dir / "data" / "train.parquet").names, rows.target)
         trained = (job_dir / "best" / "manifest.json").exists()  # not in pilot mode (--candidates-only)
         pre, post = rows.training(outcome), rows.scored(outcome) if trained else None
         labelled = pd.concat([pre.columns, pd.read_parquet(job_dir / "data" / "validation.parquet")], join="inner")
     else:
         frame, codes = _predicted(job_dir, Path(data))
-        check_columns(config, list(frame.columns))
+        check_columns(config, list(frame.columns), rows.target)
         pre, post = rows.of_file(frame, codes, outcome, Path(data).name)
         labelled = pre.columns
     return analyze(config, groups_of(config, labelled), outcome, rows.target, pre, post)

@@ -13,9 +13,9 @@ from autopilot.config import JobConfig
 from autopilot.data.sensitive import sensitive_columns
 from autopilot.errors import ConfigError
 
-BINARY = {"problem_type": "binary", "classes": ["no", "yes"], "positive_label": "yes"}
-MULTICLASS = {"problem_type": "multiclass", "classes": ["a", "b", "c"], "positive_label": None}
-REGRESSION = {"problem_type": "regression", "classes": [], "positive_label": None}
+BINARY = {"target": "y", "problem_type": "binary", "classes": ["no", "yes"], "positive_label": "yes"}
+MULTICLASS = {"target": "y", "problem_type": "multiclass", "classes": ["a", "b", "c"], "positive_label": None}
+REGRESSION = {"target": "y", "problem_type": "regression", "classes": [], "positive_label": None}
 
 
 def _table() -> pa.Table:
@@ -63,6 +63,7 @@ def test_bad_facets_are_one_line_errors_naming_the_fix() -> None:
         (["sex"], "agee", BINARY, "--group-variable column 'agee' is not in the data"),
         (["sex"], None, MULTICLASS, "a multiclass target needs --label-values"),
         (["sex"], None, REGRESSION, "needs --label-threshold"),
+        (["y=yes"], None, BINARY, "'y' is the target"),
     ]
     for facets, group, problem, said in cases:
         with pytest.raises(ConfigError, match=said) as caught:
