@@ -158,12 +158,13 @@ class Job:
         group_variable: str | None = None,
         label_values: list[str] | str | None = None,
         label_threshold: float | None = None,
-        data: str | Path | None = None,
+        data: str | Path | pd.DataFrame | None = None,
         output: str | Path | None = None,
     ) -> tuple[dict, Path]:
         """Clarify's bias metrics for ``facets`` (default: the job's own), no retraining: of the job's rows, written
-        to explain/bias.json with report.html's Bias section updated, or of ``data``'s labelled rows. Returns the
-        analysis (analysis.json's shape) and where it was written.
+        to explain/bias.json (which the monitor's bias drift then compares with) and report.html's Bias section, or
+        of ``data``'s labelled rows (a file, a folder or a DataFrame). Returns the analysis (analysis.json's shape) and
+        where it was written.
 
         >>> analysis, path = load_job("autopilot-output/adult").bias(["sex=Female"])  # doctest: +SKIP
         """

@@ -162,39 +162,18 @@ def _bias_options(parser: argparse.ArgumentParser, default_from_job: bool = Fals
 
 def cmd_bias(args: argparse.Namespace) -> None:
     from autopilot.api import load_job
+    from autopilot.bias.descriptions import summary_lines
 
     job = load_job(args.job)
     analysis, path = job.bias(
         args.facets, args.group_variable, args.label_values, args.label_threshold, data=args.data, output=args.output
     )
     console = Console(highlight=False, soft_wrap=True)
-    for line in bias_summary(analysis):
+    for line in summary_lines(analysis):
         console.print(line)
     console.print(
         f"Wrote {path}" + ("" if args.data or args.output else f" and the Bias section of {job.path / 'report.html'}")
     )
-
-
-def bias_summary(analysis: dict) -> list[str]:
-    """A few lines per facet group: the headline metrics with their plain sentences."""
-    from autopilot.bias.analysis import metric_value
-    from autopilot.bias.descriptions import sentence
-
-    lines = []
-    for stage, names in (("pre_training_bias_metrics", ("CI", "DPL")), ("post_training_bias_metrics", ("DPPL", "DI"))):
-        section = analysis.get(stage)
-        if not section:
-            continue
-        lines.append(f"{stage.split('_bias')[0].replace('_', '-').capitalize()} ({section['rows']}):")
-        for column, entries in section["facets"].items():
-            for entry in entries:
-                said = []
-                for name in names:
-                    value = metric_value(entry, name)
-                    text = "undefined" if value is None else f"{value:.3f}"
-                    said.append(f"{name} {text}: {sentence(name, value, entry['counts']['a'], entry['counts']['d'])}")
-                lines.append(f"  {column} = {entry['value_or_threshold']}: " + "; ".join(said))
-    return lines
 
 
 def cmd_explain(args: argparse.Namespace) -> None:

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from autopilot.best import now, versions, write_best
 from autopilot.bias import write_bias
+from autopilot.bias.descriptions import summary_lines
 from autopilot.budget import JobBudget, default_time_limit
 from autopilot.config import JobConfig
 from autopilot.console import Reporter
@@ -32,7 +33,7 @@ from autopilot.ensemble import (
 )
 from autopilot.ensemble_plan import plan_ensembling
 from autopilot.errors import NoSuccessfulTrialError
-from autopilot.io import atomic_path, write_json
+from autopilot.io import atomic_path, read_json, write_json
 from autopilot.job_folder import hold_folder
 from autopilot.leaderboard import build_leaderboard, load_results, write_leaderboard
 from autopilot.metrics import get_metric
@@ -107,7 +108,8 @@ def _run_in_folder(prepared: Prepared, config: JobConfig, reporter: Reporter, bu
         bias = config.bias()
         if bias is not None:
             reporter.plan(f"Measuring bias for {', '.join(f.text() for f in bias.facets)} (explain/bias.json)")
-            write_bias(job_dir, bias)
+            for line in summary_lines(read_json(write_bias(job_dir, bias))):
+                reporter.plan(f"  {line}")
         for note in write_report(job_dir, budget.allowance("explain")):
             budget.shrink(note)
         write_baseline(job_dir)  # monitor/: Model Monitor's baseline of the rows the best model learned from

@@ -151,9 +151,11 @@ def _render(job_dir: Path, explanation: Explanation, insights: dict, images: dic
 def _environment() -> object:
     import jinja2
 
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
     )
+    env.filters["shell_quote"] = shlex.quote
+    return env
 
 
 def bias_section(job_dir: Path) -> str:

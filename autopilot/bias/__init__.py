@@ -57,9 +57,9 @@ def check_bias(config: BiasConfig, table: pa.Table, problem: dict) -> None:
     positive_outcome(config, problem)
 
 
-def analyze_job(job_dir: str | Path, config: BiasConfig, data: str | Path | None = None) -> dict:
+def analyze_job(job_dir: str | Path, config: BiasConfig, data: str | Path | pd.DataFrame | None = None) -> dict:
     """The analysis of a finished job's rows (training rows, and the rows its best trial was scored on), or of the
-    labelled rows of ``data`` with ``best/``'s predictions."""
+    labelled rows of ``data`` (a file, a folder or a DataFrame) with ``best/``'s predictions."""
     job_dir = Path(job_dir)
     rows = JobRows(job_dir, config)
     outcome = positive_outcome(config, rows.problem)
@@ -69,23 +69,31 @@ def analyze_job(job_dir: str | Path, config: BiasConfig, data: str | Path | None
         pre, post = rows.training(outcome), rows.scored(outcome) if trained else None
         labelled = pd.concat([pre.columns, pd.read_parquet(job_dir / "data" / "validation.parquet")], join="inner")
     else:
-        frame, codes = _predicted(job_dir, Path(data))
+        frame, codes = _predicted(job_dir, data)
         check_columns(config, list(frame.columns), rows.target)
-        pre, post = rows.of_file(frame, codes, outcome, Path(data).name)
+        pre, post = rows.of_file(frame, codes, outcome, _name(data))
         labelled = pre.columns
     return analyze(config, groups_of(config, labelled), outcome, rows.target, pre, post)
 
 
-def _predicted(job_dir: Path, data: Path) -> tuple[pd.DataFrame, object]:
-    """Every row of ``data`` (read chunk by chunk) and ``best/``'s encoded predictions of them."""
+def _name(data: str | Path | pd.DataFrame) -> str:
+    return "the DataFrame" if isinstance(data, pd.DataFrame) else Path(data).name
+
+
+def _predicted(job_dir: Path, data: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, object]:
+    """Every row of ``data`` (a file or folder read chunk by chunk, or a DataFrame) and ``best/``'s encoded
+    predictions of them."""
     import numpy as np
 
     from autopilot.deploy.batch import CHUNK_BYTES, input_tables
     from autopilot.pipeline import AutopilotPipeline
 
     pipeline = AutopilotPipeline.load(job_dir / "best" / "pipeline.joblib")
+    if isinstance(data, pd.DataFrame):
+        frame = data.reset_index(drop=True)
+        return frame, pipeline.predict_encoded(frame)[0]
     frames, codes = [], []
-    for table in input_tables(data, CHUNK_BYTES):
+    for table in input_tables(Path(data), CHUNK_BYTES):
         frame = table.to_pandas()
         frames.append(frame)
         codes.append(pipeline.predict_encoded(frame)[0])
@@ -93,13 +101,18 @@ def _predicted(job_dir: Path, data: Path) -> tuple[pd.DataFrame, object]:
 
 
 def write_bias(
-    job_dir: str | Path, config: BiasConfig, data: str | Path | None = None, output: str | Path | None = None
+    job_dir: str | Path,
+    config: BiasConfig,
+    data: str | Path | pd.DataFrame | None = None,
+    output: str | Path | None = None,
 ) -> Path:
-    """Write the analysis to ``output`` (default explain/bias.json for the job's rows, explain/bias-<data>.json for
-    a data file) and return its path."""
+    """Write the analysis to ``output`` (default explain/bias.json for the job's rows, the baseline of the monitor's
+    bias drift; explain/bias-<data>.json for a data file, explain/bias-dataframe.json for a DataFrame) and return
+    its path."""
     job_dir = Path(job_dir)
     analysis = analyze_job(job_dir, config, data)
-    path = Path(output) if output else job_dir / (BIAS_FILE if data is None else f"explain/bias-{Path(data).stem}.json")
+    stem = "dataframe" if isinstance(data, pd.DataFrame) else None if data is None else Path(data).stem
+    path = Path(output) if output else job_dir / (BIAS_FILE if stem is None else f"explain/bias-{stem}.json")
     write_json(path, analysis)
     return path
 

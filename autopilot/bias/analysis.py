@@ -73,7 +73,7 @@ def _stage(config: BiasConfig, groups: list[FacetGroup], outcome: Outcome, targe
             "counts": {"a": _counts(table, 0, post), "d": _counts(table, 1, post)},
             "metrics": [_metric(name, value, errors.get(name)) for name, value in values.items()],
         }
-        if post:
+        if post and rows.features is not None:  # the flip test needs the rows' features
             entry["metrics"].append(_flip_test(rows, side, group))
         facets.setdefault(group.column, []).append(entry)
     return {
@@ -105,14 +105,9 @@ def _metric(name: str, value: float | str, error: float | None) -> dict:
 
 
 def _flip_test(rows: Rows, side: np.ndarray, group: FacetGroup) -> dict:
-    features = rows.features
-    if features is not None:
-        keep = [i for i, name in enumerate(rows.feature_names) if name != group.column]
-        features = features[:, keep]
+    keep = [i for i, name in enumerate(rows.feature_names) if name != group.column]
     try:
-        if features is None:
-            raise Undefined("no feature values for these rows")
-        value, note = flip_test(features, side, rows.predicted)
+        value, note = flip_test(rows.features[:, keep], side, rows.predicted)
     except Undefined as exc:
         return _metric("FT", str(exc), None)
     n_d = int(side.sum())

@@ -87,7 +87,8 @@ def _points(a: float, d: float, what: str) -> str:
     if gap == 0:
         return f"{what} is about the same for groups d and a ({_share(d)} and {_share(a)})"
     side = "lower" if d < a else "higher"
-    return f"{what} is {gap} points {side} for group d ({_share(d)}) than for group a ({_share(a)})"
+    points = "point" if gap == 1 else "points"
+    return f"{what} is {gap} {points} {side} for group d ({_share(d)}) than for group a ({_share(a)})"
 
 
 def _per(a: float, d: float, what: str, more: str, less: str, value: float) -> str:
@@ -130,11 +131,13 @@ def _sentence(name: str, v: float, a: dict, d: dict) -> str:
         return f"group d is predicted positive {_ratio(v)} times as often as group a{low}"
     if name == "DCAcc":
         what = "actual positives per predicted positive"
-        more, less = "the model accepts d more readily than a, for their labels", "it accepts a more readily than d"
+        more = "for their labels, the model accepts group d more readily than group a"
+        less = "for their labels, the model accepts group a more readily than group d"
         return _per(ra[what], rd[what], what, more, less, v)
     if name == "DCR":
         what = "actual negatives per predicted negative"
-        more, less = "the model rejects a more readily than d, for their labels", "it rejects d more readily than a"
+        more = "for their labels, the model rejects group a more readily than group d"
+        less = "for their labels, the model rejects group d more readily than group a"
         return _per(ra[what], rd[what], what, more, less, v)
     if name == "TE":
         what = "false negatives per false positive"
@@ -203,10 +206,35 @@ def _metric_rows(entries: list[dict]) -> list[dict]:
 
 
 def _shown(value: float | None, entry: dict, name: str) -> str:
+    """A value as the tables show it: with ± its bootstrap standard error, or why it is undefined."""
+    metric = next((m for m in entry["metrics"] if m["name"] == name), {})
     if value is None:
-        error = next((m.get("error", "") for m in entry["metrics"] if m["name"] == name), "")
-        return f"undefined ({error})" if error else "undefined"
-    return f"{value:.3f}" if np.isfinite(value) else ("∞" if value > 0 else "-∞")
+        return f"undefined ({metric['error']})" if metric.get("error") else "undefined"
+    if not np.isfinite(value):
+        return "∞" if value > 0 else "-∞"
+    error = metric.get("standard_error")
+    return f"{value:.3f} ± {error:.3f}" if error is not None else f"{value:.3f}"
+
+
+def summary_lines(analysis: dict) -> list[str]:
+    """A few lines per facet group for the terminal: the headline metrics with their sentences (or why undefined)."""
+    from autopilot.bias.analysis import metric_value
+
+    lines = []
+    for stage, title in STAGE_TITLES.items():
+        section = analysis.get(stage)
+        if not section:
+            continue
+        lines.append(f"{title}, {section['rows']}:")
+        for column, entries in section["facets"].items():
+            for entry in entries:
+                said = []
+                for name in HEADLINE[stage]:
+                    value, counts = metric_value(entry, name), entry["counts"]
+                    meaning = f": {sentence(name, value, counts['a'], counts['d'])}" if value is not None else ""
+                    said.append(f"{name} {_shown(value, entry, name)}{meaning}")
+                lines.append(f"  {column} = {entry['value_or_threshold']}: " + "; ".join(said))
+    return lines
 
 
 def _said(entry: dict, name: str) -> str:

@@ -38,10 +38,18 @@ class FacetSpec:
             return cls(text)
         cuts = [i for i, ch in enumerate(text) if ch in "=>"]
         if not cuts:
+            if "<" in text:
+                raise ConfigError(
+                    f"--facet {text}: only COLUMN>T thresholds are supported (the values above T form group d)"
+                )
             return cls(text)
         cut = next((i for i in cuts if columns is not None and text[:i].strip() in columns), cuts[0])
         column, rest = text[:cut].strip(), text[cut + 1 :].strip()
         if text[cut] == ">":
+            if rest.startswith("="):
+                raise ConfigError(
+                    f"--facet {text}: write COLUMN>T (the values above T form group d); >= is not supported"
+                )
             try:
                 threshold = float(rest)
             except ValueError:
@@ -178,6 +186,12 @@ def positive_outcome(config: BiasConfig, problem: dict) -> Outcome:
     """The positive outcome for the problem: the given label values, or the binary problem's positive label; a
     regression needs ``--label-threshold`` and a multiclass problem ``--label-values``."""
     kind = problem["problem_type"]
+    if kind != "regression" and config.label_threshold is not None:
+        raise ConfigError("--label-threshold is for a regression target; name the positive classes with --label-values")
+    if kind == "regression" and config.label_values:
+        raise ConfigError(
+            "--label-values is for classes; a regression target takes --label-threshold T (values above T)"
+        )
     if kind == "regression":
         if config.label_threshold is None:
             raise ConfigError("a regression target needs --label-threshold T: values above T are the positive outcome")
@@ -211,25 +225,50 @@ def facet_groups(spec: FacetSpec, series: pd.Series) -> list[FacetGroup]:
     if spec.threshold is not None:
         if not numeric:
             raise ConfigError(f"{option}: '{spec.column}' is not numeric; give values (--facet {spec.column}=V1,V2)")
-        return [FacetGroup(spec.column, threshold=spec.threshold, name=f"({spec.threshold:g}, inf]")]
+        group = FacetGroup(spec.column, threshold=spec.threshold, name=f"({spec.threshold:g}, inf]")
+        return [_nonempty(group, series, option)]
     counts = series.dropna().astype("string").value_counts()
     if spec.values:
-        missing = [v for v in spec.values if not value_mask(series, (v,)).any()]
-        if missing:
-            close = difflib.get_close_matches(missing[0], list(counts.index), n=3, cutoff=0.5)
-            hint = f"did you mean {', '.join(map(repr, close))}?" if close else f"values are {list(counts.index[:20])}"
-            raise ConfigError(f"{option}: no row has {spec.column} = {missing[0]!r}; {hint}")
-        return [FacetGroup(spec.column, spec.values, name=",".join(spec.values))]
+        return [_valued(spec, series, counts, option)]
     if numeric and len(counts) > MAX_CATEGORY_NUMBERS:
         raise ConfigError(
             f"{option}: '{spec.column}' is numeric with {len(counts):,} values; give a threshold "
             f"(--facet '{spec.column}>T') or values (--facet {spec.column}=V1,V2)"
         )
-    if counts.empty:
-        raise ConfigError(f"{option}: '{spec.column}' has no values")
+    if len(counts) < 2:
+        raise ConfigError(
+            f"{option}: '{spec.column}' has {'no values' if counts.empty else 'a single value'}; no groups"
+        )
     top = [str(v) for v in counts.index[:MAX_GROUPS]]
     groups = [FacetGroup(spec.column, (v,), name=v) for v in top]
     rest = tuple(str(v) for v in counts.index[MAX_GROUPS:])
     if rest:
         groups.append(FacetGroup(spec.column, rest, name=f"(the other {len(rest):,} values)"))
     return groups
+
+
+def _valued(spec: FacetSpec, series: pd.Series, counts: pd.Series, option: str) -> FacetGroup:
+    """The group of a facet's given values, each of which some row must hold."""
+    missing = [v for v in spec.values if not value_mask(series, (v,)).any()]
+    if missing:
+        numbers = _numbers(series)
+        if numbers is not None:  # close spellings of numbers mislead; a threshold is what a number takes
+            seen = f"values run from {numbers.min():g} to {numbers.max():g}"
+            hint = f"{seen}; or give a threshold: --facet '{spec.column}>T'"
+        else:
+            close = difflib.get_close_matches(missing[0], list(counts.index), n=3, cutoff=0.5)
+            hint = f"did you mean {', '.join(map(repr, close))}?" if close else f"values are {list(counts.index[:20])}"
+        raise ConfigError(f"{option}: no row has {spec.column} = {missing[0]!r}; {hint}")
+    return _nonempty(FacetGroup(spec.column, spec.values, name=",".join(spec.values)), series, option)
+
+
+def _nonempty(group: FacetGroup, series: pd.Series, option: str) -> FacetGroup:
+    """The group, refused when no row is in it or every row is (group a, the other rows, would be empty)."""
+    inside = int(group.mask(series).sum())
+    if inside == 0:
+        numbers = _numbers(series)
+        seen = f"; values run from {numbers.min():g} to {numbers.max():g}" if numbers is not None else ""
+        raise ConfigError(f"{option}: no row is in group d{seen}")
+    if inside == len(series):
+        raise ConfigError(f"{option}: every row is in group d, so group a (the other rows) would be empty")
+    return group

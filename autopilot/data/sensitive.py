@@ -36,8 +36,14 @@ def sensitive_columns(column_profiles: list[dict], target: str | None) -> list[d
             continue
         reason = _by_name(str(column["name"])) or _by_values(column.get("top_values") or [])
         if reason:
-            found.append({"name": column["name"], "reason": reason})
+            found.append({"name": column["name"], "reason": reason, "facet": _facet(column)})
     return found
+
+
+def _facet(column: dict) -> str:
+    """The --facet to suggest: the column, or for a number with many values, above its rounded mean."""
+    many = column.get("kind") == "numeric" and (column.get("unique") or 0) > 10 and column.get("mean") is not None
+    return f"{column['name']}>{round(column['mean']):g}" if many else str(column["name"])
 
 
 def _by_name(name: str) -> str | None:

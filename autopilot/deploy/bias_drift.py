@@ -6,10 +6,10 @@ predictions. A metric is in violation when its distance from its fair value (0; 
 distance by more than the noise allows: three standard errors of the difference, from the bootstrap errors of the
 baseline and of the new rows (our choice; new rows drawn like the job's own stay quiet with it).
 
-Shown but not checked: the flip test (FT), which needs the neighbour search over the baseline's rows, and GE, which
-compares no groups (it is the spread of errors over every row, the same for each facet). Errors are model
-quality's to check; and where the decision threshold was tuned on the baseline's rows, their GE is optimistic: new
-rows drawn like them flagged GE in 6 of 20 draws.
+Not recomputed: the flip test (FT), which would need the neighbour search over the baseline's rows. Shown but not
+checked: GE, which compares no groups (it is the spread of errors over every row, the same for each facet). Errors
+are model quality's to check; and where the decision threshold was tuned on the baseline's rows, their GE is
+optimistic: new rows drawn like them flagged GE in 6 of 20 draws.
 """
 
 from __future__ import annotations

@@ -151,7 +151,8 @@ def _monitor_file(
         predicted = _quality_from_file(baseline, run, data, labels, chunk_bytes)
         _check_bias(baseline, run, pd.concat(facets, ignore_index=True), labels, predicted)
     else:
-        run.notes.append(f"no ground truth (no '{target}' column, no --ground-truth): model quality not checked")
+        checked = "model quality and bias drift" if baseline.bias else "model quality"
+        run.notes.append(f"no ground truth (no '{target}' column, no --ground-truth): {checked} not checked")
     if attribution:
         run.attribution = baseline.attribution(rows.frame())
     _note_missing(run)
@@ -187,6 +188,7 @@ def _check_bias(baseline: Baseline, run: Run, columns: pd.DataFrame, labels: pd.
     if baseline.bias is None:
         return
     if not labels.notna().any():
+        run.notes.append("no row has a ground-truth label: bias drift not checked")
         return
     labels = labels.reset_index(drop=True)
     run.bias, run.bias_violations, notes = bias_drift(baseline.bias, baseline.problem, columns, labels, predicted)
@@ -242,7 +244,8 @@ def _monitor_hour(baseline: Baseline, folder: Path, hour: str, ground_truth: Pat
     run = Run(hour.replace("/", "")[:8] + "T" + hour[-2:], f"{folder} {hour}", statistics, violations, checks)
     run.notes += captured.notes
     if ground_truth is None:
-        run.notes.append("no --ground-truth given: model quality not checked")
+        checked = "model quality and bias drift" if baseline.bias else "model quality"
+        run.notes.append(f"no --ground-truth given: {checked} not checked")
     else:
         labels, note = join_truth(ground_truth, captured)
         run.notes.append(note)

@@ -4,7 +4,10 @@ bad facets are refused before anything trains."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
+import shlex
 import shutil
 from pathlib import Path
 
@@ -103,6 +106,9 @@ def test_autopilot_bias_remeasures_a_job_and_updates_its_report(fresh: Path, cap
 def test_autopilot_bias_on_new_labelled_data(fresh: Path, tmp_path: Path) -> None:
     new = tmp_path / "new.csv"
     _credit(300, seed=5).to_csv(new, index=False)
+    frame_analysis, frame_path = load_job(fresh).bias(["sex=Female"], data=pd.read_csv(new))
+    assert frame_path.name == "bias-dataframe.json"
+    assert frame_analysis["pre_training_bias_metrics"]["rows"] == "the 300 labelled rows of the DataFrame"
     analysis, path = load_job(fresh).bias(data=new)  # the job's own facets
     assert path == fresh / "explain" / "bias-new.json"
     assert analysis["pre_training_bias_metrics"]["rows"] == "the 300 labelled rows of new.csv"
@@ -128,5 +134,7 @@ def test_without_facets_the_report_suggests_the_sensitive_columns(fresh: Path) -
     profile = json.loads((fresh / "profile.json").read_text())
     assert {c["name"] for c in profile["sensitive_columns"]} == {"sex", "age"}
     section = bias_section(fresh)
-    assert "Columns that look sensitive" in section and "--facet sex --facet age" in section
-    assert "DPPL" not in section  # a suggestion, never a verdict
+    assert "Columns that look sensitive" in section and "DPPL" not in section  # a suggestion, never a verdict
+    command = html.unescape(re.search(r"<code>(autopilot bias [^<]*)</code>", section).group(1))
+    assert "--facet sex" in command and "--facet 'age>" in command  # a number many-valued: split at its mean
+    assert main(shlex.split(command)[1:]) == 0  # the suggested command runs as shown

@@ -3,6 +3,8 @@ one-line error; and the columns that look sensitive."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -36,7 +38,11 @@ def test_facet_specs_parse() -> None:
     assert FacetSpec.parse("age>40") == FacetSpec("age", threshold=40.0)
     assert FacetSpec.parse("a=b=x", columns=["a=b"]) == FacetSpec("a=b", ("x",))
     assert FacetSpec.parse("a=b", columns=["a=b"]) == FacetSpec("a=b")
-    for bad, said in (("age>old", "must be a number"), ("sex=", "give the values"), ("age>inf", "finite")):
+    bad_specs = [
+        ("age>old", "must be a number"), ("sex=", "give the values"), ("age>inf", "finite"),
+        ("age<30", "only COLUMN>T thresholds"), ("age>=30", ">= is not supported"),
+    ]  # fmt: skip
+    for bad, said in bad_specs:
         with pytest.raises(ConfigError, match=said):
             FacetSpec.parse(bad)
 
@@ -64,9 +70,13 @@ def test_bad_facets_are_one_line_errors_naming_the_fix() -> None:
         (["sex"], None, MULTICLASS, "a multiclass target needs --label-values"),
         (["sex"], None, REGRESSION, "needs --label-threshold"),
         (["y=yes"], None, BINARY, "'y' is the target"),
+        (["age>90"], None, BINARY, "no row is in group d; values run from 22 to 63"),
+        (["age>10"], None, BINARY, "group a (the other rows) would be empty"),
+        (["age=22,35,47,51,63,29"], None, BINARY, "group a (the other rows) would be empty"),
+        (["age=36"], None, BINARY, "values run from 22 to 63; or give a threshold"),
     ]
     for facets, group, problem, said in cases:
-        with pytest.raises(ConfigError, match=said) as caught:
+        with pytest.raises(ConfigError, match=re.escape(said)) as caught:
             check_bias(BiasConfig.from_options(facets, group), table, problem)
         assert "\n" not in str(caught.value)
     wide = pa.table({"income": list(range(50)), "y": ["yes", "no"] * 25})
@@ -74,6 +84,10 @@ def test_bad_facets_are_one_line_errors_naming_the_fix() -> None:
         check_bias(BiasConfig.from_options(["income"]), wide, BINARY)
     with pytest.raises(ConfigError, match="not a class of the target"):
         positive_outcome(BiasConfig.from_options(["sex"], label_values="maybe"), BINARY)
+    with pytest.raises(ConfigError, match="--label-threshold is for a regression target"):
+        positive_outcome(BiasConfig.from_options(["sex"], label_threshold=1.0), BINARY)
+    with pytest.raises(ConfigError, match="a regression target takes --label-threshold"):
+        positive_outcome(BiasConfig.from_options(["sex"], label_values="3"), REGRESSION)
 
 
 def test_positive_outcomes() -> None:
