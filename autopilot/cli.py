@@ -1,5 +1,5 @@
-"""The command line: ``autopilot run``, ``predict``, ``serve``, ``explain``, ``bias``, ``notebooks``, ``baseline``
-and ``monitor``. A user's mistake is one line and exit code 2; ``monitor`` exits 3 when it finds violations."""
+"""The command line: ``autopilot run``, ``predict``, ``serve``, ``explain``, ``bias``, ``notebooks``, ``baseline``,
+``monitor`` and ``jobs``. A user's mistake is one line and exit code 2; ``monitor`` exits 3 when it finds violations."""
 
 from __future__ import annotations
 
@@ -137,6 +137,18 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.add_argument("--no-attribution", action="store_true", help="skip the SHAP ranking drift check")
     monitor.add_argument("--chunk-mb", type=float, default=8, help="CSV read per chunk (memory stays bounded by it)")
 
+    jobs = commands.add_parser(
+        "jobs",
+        help="list the job folders under a folder, or compare jobs side by side",
+        description="List the job folders under FOLDER (default ./autopilot-output): name, data, problem, metric, "
+        "best score, mode, wall time, status, date. With --compare, show the jobs' settings and leaderboards side "
+        "by side and say what differs.",
+    )
+    jobs.add_argument(
+        "folder", nargs="?", default="autopilot-output", help="where the jobs are (default ./autopilot-output)"
+    )
+    jobs.add_argument("--compare", nargs="+", metavar="JOB", help="two or more job folders to compare")
+
     notebooks = commands.add_parser("notebooks", help="regenerate a job's two notebooks from its folder")
     notebooks.add_argument("job", help="the job folder written by `autopilot run`")
     return parser
@@ -174,6 +186,34 @@ def cmd_bias(args: argparse.Namespace) -> None:
     console.print(
         f"Wrote {path}" + ("" if args.data or args.output else f" and the Bias section of {job.path / 'report.html'}")
     )
+
+
+def cmd_jobs(args: argparse.Namespace) -> None:
+    from autopilot.jobs import compare, list_jobs
+
+    console = Console(highlight=False, soft_wrap=True)
+    if not args.compare:
+        table = list_jobs(args.folder)
+        if table.empty:
+            console.print(f"No job folders under {args.folder}")
+            return
+        console.print(_plain_table(table.drop(columns="folder")))
+        return
+    if len(args.compare) < 2:
+        raise ConfigError("--compare needs two or more job folders")
+    found = compare(args.compare)
+    console.print(_plain_table(found["summary"]))
+    console.print("\nWhat differs:" if found["differs"] else "\nThe settings are the same.")
+    for line in found["differs"]:
+        console.print(f"  {line}")
+    for name, board in found["leaderboards"].items():
+        console.print(f"\nLeaderboard of {name} (top {len(board)}):")
+        console.print(_plain_table(board) if not board.empty else "  (none: no leaderboard.csv)")
+
+
+def _plain_table(frame: object) -> str:
+    """A DataFrame as aligned text (readable in a terminal, a log or a pipe)."""
+    return frame.to_string(index=False, float_format=lambda v: f"{v:.4g}", na_rep="-")
 
 
 def cmd_explain(args: argparse.Namespace) -> None:
@@ -350,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         commands = {"run": cmd_run, "predict": cmd_predict, "explain": cmd_explain, "notebooks": cmd_notebooks}
         commands |= {"serve": cmd_serve, "baseline": cmd_baseline, "monitor": cmd_monitor, "bias": cmd_bias}
+        commands["jobs"] = cmd_jobs
         return commands[args.command](args) or 0
     except AutopilotError as exc:
         print(f"autopilot: error: {exc}", file=sys.stderr)
