@@ -126,10 +126,13 @@ class Job:
 
     @cached_property
     def best(self) -> AutopilotPipeline:
+        return AutopilotPipeline.load(self._best_path())
+
+    def _best_path(self) -> Path:
         path = self.path / "best" / "pipeline.joblib"
         if not path.exists():
             raise JobError(f"{self.path} has no best pipeline (job status: {self.info.get('status')}); run it again")
-        return AutopilotPipeline.load(path)
+        return path
 
     def predict(self, data: str | Path | pd.DataFrame) -> pd.DataFrame:
         """``predicted_label``, plus ``probability`` and ``proba_<label>`` columns for classification."""
@@ -171,8 +174,7 @@ class Job:
         from autopilot.bias import job_bias_config, write_bias
         from autopilot.report import write_bias_section
 
-        if not (self.path / "best" / "pipeline.joblib").exists():
-            raise JobError(f"{self.path} has no best pipeline (job status: {self.info.get('status')}); run it again")
+        self._best_path()  # a job without a best pipeline says so
         config = job_bias_config(self.path, facets, group_variable, label_values, label_threshold)
         path = write_bias(self.path, config, data, output)
         if data is None and output is None:

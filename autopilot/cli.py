@@ -183,37 +183,20 @@ def cmd_bias(args: argparse.Namespace) -> None:
     console = Console(highlight=False, soft_wrap=True)
     for line in summary_lines(analysis):
         console.print(line)
-    console.print(
-        f"Wrote {path}" + ("" if args.data or args.output else f" and the Bias section of {job.path / 'report.html'}")
-    )
+    if args.data or args.output:
+        console.print(f"Wrote {path}")
+    else:
+        console.print(f"Wrote {path} and the Bias section of {job.path / 'report.html'}")
+        console.print("  (explain/bias.json is the baseline of autopilot monitor's bias drift; --output FILE keeps it)")
 
 
 def cmd_jobs(args: argparse.Namespace) -> None:
-    from autopilot.jobs import compare, list_jobs
+    from autopilot.jobs import comparison_text, listing_text
 
-    console = Console(highlight=False, soft_wrap=True)
-    if not args.compare:
-        table = list_jobs(args.folder)
-        if table.empty:
-            console.print(f"No job folders under {args.folder}")
-            return
-        console.print(_plain_table(table.drop(columns="folder")))
-        return
-    if len(args.compare) < 2:
+    if args.compare and len(args.compare) < 2:
         raise ConfigError("--compare needs two or more job folders")
-    found = compare(args.compare)
-    console.print(_plain_table(found["summary"]))
-    console.print("\nWhat differs:" if found["differs"] else "\nThe settings are the same.")
-    for line in found["differs"]:
-        console.print(f"  {line}")
-    for name, board in found["leaderboards"].items():
-        console.print(f"\nLeaderboard of {name} (top {len(board)}):")
-        console.print(_plain_table(board) if not board.empty else "  (none: no leaderboard.csv)")
-
-
-def _plain_table(frame: object) -> str:
-    """A DataFrame as aligned text (readable in a terminal, a log or a pipe)."""
-    return frame.to_string(index=False, float_format=lambda v: f"{v:.4g}", na_rep="-")
+    lines = comparison_text(args.compare) if args.compare else listing_text(args.folder)
+    Console(highlight=False, soft_wrap=True).print("\n".join(lines))
 
 
 def cmd_explain(args: argparse.Namespace) -> None:
@@ -243,6 +226,7 @@ def cmd_baseline(args: argparse.Namespace) -> None:
 
 def cmd_monitor(args: argparse.Namespace) -> int:
     from autopilot.api import load_job
+    from autopilot.deploy.capture import current_capture_hour
     from autopilot.deploy.monitor import monitor
 
     if not (math.isfinite(args.chunk_mb) and args.chunk_mb > 0):
@@ -273,18 +257,6 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         for note in run.notes[:5]:
             console.print(f"  note: {note}")
     return EXIT_VIOLATIONS if any(run.violated for run in runs) else 0
-
-
-def current_capture_hour(data: Path) -> str | None:
-    """The hour (yyyy/mm/dd/hh, UTC) a capture folder is still being written in, if it holds files for it."""
-    from datetime import UTC, datetime
-
-    from autopilot.deploy.capture import capture_hours
-
-    if not data.is_dir():
-        return None
-    hour = datetime.now(UTC).strftime("%Y/%m/%d/%H")
-    return hour if hour in capture_hours(data) else None
 
 
 def cmd_notebooks(args: argparse.Namespace) -> None:
@@ -388,9 +360,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        commands = {"run": cmd_run, "predict": cmd_predict, "explain": cmd_explain, "notebooks": cmd_notebooks}
-        commands |= {"serve": cmd_serve, "baseline": cmd_baseline, "monitor": cmd_monitor, "bias": cmd_bias}
-        commands["jobs"] = cmd_jobs
+        commands = {
+            "run": cmd_run, "predict": cmd_predict, "explain": cmd_explain, "notebooks": cmd_notebooks,
+            "serve": cmd_serve, "baseline": cmd_baseline, "monitor": cmd_monitor, "bias": cmd_bias, "jobs": cmd_jobs,
+        }  # fmt: skip
         return commands[args.command](args) or 0
     except AutopilotError as exc:
         print(f"autopilot: error: {exc}", file=sys.stderr)

@@ -70,6 +70,28 @@ def compare(job_dirs: list[str | Path], top: int = 5) -> dict:
     return {"settings": settings, "differs": said, "leaderboards": boards, "summary": rows}
 
 
+def listing_text(folder: str | Path) -> list[str]:
+    """``autopilot jobs``: the table as lines, or a line saying there are none."""
+    table = list_jobs(folder)
+    return [_plain(table.drop(columns="folder"))] if not table.empty else [f"No job folders under {folder}"]
+
+
+def comparison_text(job_dirs: list[str | Path]) -> list[str]:
+    """``autopilot jobs --compare``: the jobs' rows, what differs, and each one's top leaderboard rows, as lines."""
+    found = compare(job_dirs)
+    lines = [_plain(found["summary"]), "", "What differs:" if found["differs"] else "The settings are the same."]
+    lines += [f"  {line}" for line in found["differs"]]
+    for name, board in found["leaderboards"].items():
+        lines += ["", f"Leaderboard of {name} (top {len(board)}):"]
+        lines.append(_plain(board) if not board.empty else "  (none: no leaderboard.csv)")
+    return lines
+
+
+def _plain(frame: pd.DataFrame) -> str:
+    """A DataFrame as aligned text (readable in a terminal, a log or a pipe)."""
+    return frame.to_string(index=False, float_format=lambda v: f"{v:.4g}", na_rep="-")
+
+
 def _settings(job_dir: Path) -> dict:
     job = _read(job_dir / "job.json") or {}
     flat = {f"config.{k}": v for k, v in job.get("config", {}).items() if k not in ("output", "extra")}

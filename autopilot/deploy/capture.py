@@ -163,3 +163,11 @@ def payload_bytes(payload: dict) -> bytes:
     if payload.get("encoding") == "BASE64":
         return base64.b64decode(payload["data"])
     return payload["data"].encode("utf-8")
+
+
+def current_capture_hour(folder: Path) -> str | None:
+    """The hour (yyyy/mm/dd/hh, UTC) a capture folder is still being written in, if it holds files for it."""
+    if not folder.is_dir():
+        return None
+    hour = datetime.now(UTC).strftime("%Y/%m/%d/%H")
+    return hour if hour in capture_hours(folder) else None

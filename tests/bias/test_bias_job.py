@@ -93,7 +93,7 @@ def test_autopilot_bias_remeasures_a_job_and_updates_its_report(fresh: Path, cap
     before = (fresh / "report.html").read_text()
     assert main(["bias", str(fresh), "--facet", "region", "--facet", "sex"]) == 0
     said = capsys.readouterr().out
-    assert "region = N" in said and "DPPL" in said and "Bias section" in said
+    assert "region = N" in said and "DPPL" in said and "Bias section" in said and "--output FILE keeps it" in said
     analysis = json.loads((fresh / "explain" / "bias.json").read_text())
     groups = {e["value_or_threshold"] for e in analysis["pre_training_bias_metrics"]["facets"]["sex"]}
     assert groups == {"Female", "Male"}  # without values: each value against the rest
