@@ -53,6 +53,9 @@ class AutoPilot:
         group_variable: str | None = None,
         label_values: list[str] | None = None,
         label_threshold: float | None = None,
+        tracking_uri: str | None = None,
+        experiment: str | None = None,
+        register_model: str | None = None,
         verbose: bool = True,
     ) -> None:
         self.config = JobConfig(
@@ -80,6 +83,9 @@ class AutoPilot:
             group_variable=group_variable,
             label_values=list(label_values) if label_values else None,
             label_threshold=label_threshold,
+            tracking_uri=tracking_uri,
+            experiment=experiment,
+            register_model=register_model,
         )
         self.verbose = verbose
 
@@ -180,6 +186,17 @@ class Job:
         if data is None and output is None:
             write_bias_section(self.path)
         return read_json(path), path
+
+    def track(
+        self, tracking_uri: str | None = None, experiment: str | None = None, register_model: str | None = None
+    ) -> str:
+        """Log this job to MLflow (default ``MLFLOW_TRACKING_URI``) as ``autopilot track`` does; says where.
+
+        >>> load_job("autopilot-output/penguins").track("sqlite:///mlflow.db")  # doctest: +SKIP
+        """
+        from autopilot.tracking import track_job
+
+        return track_job(self.path, tracking_uri, experiment, register_model)
 
     def predict_proba(self, data: str | Path | pd.DataFrame) -> pd.DataFrame:
         return self.best.predict_proba(_rows(data))

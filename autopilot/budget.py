@@ -21,6 +21,7 @@ from pathlib import Path
 # Shares of the limit kept for the stages after the search, with a floor in seconds each: explaining 1,000 rows
 # should cost at most a tenth of the job; the report and notebooks are quick but import matplotlib and nbformat.
 POST_SHARES = {"explain": (0.08, 1.5), "report": (0.03, 1.5), "notebooks": (0.02, 0.5)}
+TRACKING_SHARE = (0.05, 3.0)  # logging to MLflow at the end (files and best/ as a model), when the job is tracked
 REFIT_SHARE = 0.15  # kept for retraining the best model on every labelled row, when the plan refits
 REFIT_GRACE = 1.0  # seconds: a refit this quick goes ahead even past its share (the tolerance absorbs it)
 TOLERANCE = (5.0, 0.10)  # the job ends within limit + max(5 s, 10%)
@@ -79,10 +80,10 @@ class JobBudget:
         return self.started + self.limit + max(TOLERANCE[0], TOLERANCE[1] * self.limit)
 
     def post_reserve(self) -> float:
-        """Seconds kept for explain, report and notebooks."""
-        return sum(self.planned.get(name, 0.0) for name in POST_SHARES)
+        """Seconds kept for explain, report, notebooks and tracking."""
+        return sum(self.planned.get(name, 0.0) for name in (*POST_SHARES, "tracking"))
 
-    def plan_stages(self, refit: bool) -> dict[str, float]:
+    def plan_stages(self, refit: bool, tracking: bool = False) -> dict[str, float]:
         """Split what is left of the limit: each stage after the search its share, the search the rest."""
         if self.limit is None:
             return {}
@@ -90,6 +91,8 @@ class JobBudget:
         plan = {name: max(floor, share * self.limit) for name, (share, floor) in POST_SHARES.items()}
         if refit:
             plan["refit"] = REFIT_SHARE * self.limit
+        if tracking:
+            plan["tracking"] = max(TRACKING_SHARE[1], TRACKING_SHARE[0] * self.limit)
         kept = sum(plan.values())
         if kept > left / 2:  # a tiny limit: the search still gets half, the later stages shrink (or use the tolerance)
             plan = {name: seconds * left / 2 / kept for name, seconds in plan.items()}
@@ -108,7 +111,7 @@ class JobBudget:
         of the limit minus the shares of the stages still to come."""
         if self.limit is None:
             return None
-        order = ["refit", *POST_SHARES]
+        order = ["refit", *POST_SHARES, "tracking"]
         later = order[order.index(stage) + 1 :] if stage in order else []
         left = (self.remaining() or 0.0) - sum(self.planned.get(s, 0.0) for s in later)
         return max(0.0, min(self.planned.get(stage, left), left))

@@ -38,6 +38,9 @@ class JobConfig:
     group_variable: str | None = None
     label_values: list[str] | None = None  # the positive outcome for bias (default: a binary problem's positive label)
     label_threshold: float | None = None  # regression: values above it are the positive outcome
+    tracking_uri: str | None = None  # MLflow (default MLFLOW_TRACKING_URI; neither: no tracking)
+    experiment: str | None = None  # MLflow experiment (default: the data file's stem)
+    register_model: str | None = None  # MLflow registered model name for best/
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -54,10 +57,22 @@ class JobConfig:
             raise ConfigError(f"--validation-fraction must be between 0 and 1; got {self.validation_fraction:g}")
         if self.algorithms is not None and not [a for a in self.algorithms if str(a).strip()]:
             raise ConfigError("--algorithms names no algorithm; leave it out to use them all")
+        self._check_tracking()
         self.bias()  # a malformed --facet is refused now; its columns and values once the data is read
         name = self.job_name
         if name is not None and (not name.strip() or name in (".", "..") or any(c in name for c in "/\\\0")):
             raise ConfigError(f"--job-name must be a plain folder name, without / or \\; got {name!r}")
+
+    def _check_tracking(self) -> None:
+        """MLflow tracking that cannot work is refused now (``check_tracking``), and so are its options without it."""
+        from autopilot.tracking import URI_ENV, check_tracking
+
+        tracked = check_tracking(self.tracking_uri) is not None
+        for option, value in {"--experiment": self.experiment, "--register-model": self.register_model}.items():
+            if value is not None and not tracked:
+                raise ConfigError(f"{option} needs MLflow tracking: give --tracking-uri or set {URI_ENV}")
+            if value is not None and not value.strip():
+                raise ConfigError(f"{option} must name something; got an empty name")
 
     def bias(self) -> BiasConfig | None:
         """The bias analysis asked for, or None without a facet."""

@@ -48,6 +48,8 @@ from autopilot.search.cv import CV_FOLDS, CV_MAX_ROWS
 from autopilot.search.plan import default_parallel, make_strategy
 from autopilot.search.runner import record_failure
 from autopilot.search.spec import TrialSpec
+from autopilot.tracking import tracking_uri
+from autopilot.tracking.tracker import TrackedReporter, job_tracker
 
 PROGRESS_FILE = "progress.jsonl"  # in autogluon/: a line per model AutoGluon has trained, shown as it comes
 
@@ -67,7 +69,7 @@ def run_job(
 
 
 def _run_in_folder(prepared: Prepared, config: JobConfig, reporter: Reporter, budget: JobBudget) -> Path:
-    """The job's stages once its folder is held: search, leaderboard, best/, notebooks, explanations and report."""
+    """The job's stages once its folder is held, logged to MLflow when it is tracked (``autopilot.tracking``)."""
     job_dir = prepared.job_dir
     finished = {r.spec.id: r for r in load_results(job_dir)} if prepared.resume else {}
     job = {
@@ -82,12 +84,28 @@ def _run_in_folder(prepared: Prepared, config: JobConfig, reporter: Reporter, bu
         "budget": budget.to_dict(),
     }
     write_json(job_dir / "job.json", job)
+    tracker = job_tracker(config, job_dir, reporter)
+    tracker.start(job, finished.values())
+    try:
+        _stages(prepared, config, TrackedReporter(reporter, tracker), budget, job, finished)
+    except BaseException as exc:
+        tracker.end(exc)
+        raise
+    tracker.finish()
+    return job_dir
+
+
+def _stages(
+    prepared: Prepared, config: JobConfig, reporter: Reporter, budget: JobBudget, job: dict, finished: dict
+) -> None:
+    """Search, leaderboard, best/, notebooks, explanations and report, each written to the folder as it ends."""
+    job_dir = prepared.job_dir
     trial_data = _write_inputs(job_dir, prepared, config)
     if config.candidates_only:
         write_json(job_dir / "job.json", {**job, "status": "candidates"})
         notebook = write_notebooks(job_dir, train_now=True)[-1]
         reporter.plan(f"Candidates only (pilot mode): nothing was trained. Run {notebook} to train them.")
-        return job_dir
+        return
     with budget.stage("search"):
         _search(prepared, config, trial_data, finished, reporter, budget)
     results = load_results(job_dir)  # the files are the record, resumed runs' trials included
@@ -118,7 +136,6 @@ def _run_in_folder(prepared: Prepared, config: JobConfig, reporter: Reporter, bu
     job.update(finished=now(), seconds=round(budget.elapsed(), 3), budget=budget.to_dict())
     write_json(job_dir / "job.json", {**job, "status": "completed", "best_trial": board.iloc[0]["trial"]})
     reporter.finished(job_dir, board, prepared.problem)
-    return job_dir
 
 
 def _refuse_failed(results: list, config: JobConfig, job_dir: Path) -> None:
@@ -155,7 +172,8 @@ def plan_budget(prepared: Prepared, config: JobConfig, budget: JobBudget, report
         reporter.plan(
             f"Time limit: {budget.limit:.0f} s, picked for {rows:,} rows x {columns} columns (--time-limit sets it)"
         )
-    stages = budget.plan_stages(refit=True)
+    tracked = tracking_uri(config.tracking_uri) is not None
+    stages = budget.plan_stages(refit=True, tracking=tracked)
     if prepared.mode != "ensembling":
         return
     classes = len(prepared.problem.classes or [])
@@ -164,7 +182,7 @@ def plan_budget(prepared: Prepared, config: JobConfig, budget: JobBudget, report
     search = stages.get("search")
     plan = plan_ensembling(rows, columns, classes, search, cores, prepared.candidates, gpus, portfolio=budget.given)
     if not plan.refit:
-        stages = budget.plan_stages(refit=False)  # no share kept for a refit: the search gets it
+        stages = budget.plan_stages(refit=False, tracking=tracked)  # no share kept for a refit: the search gets it
     prepared.plan = plan
     reporter.plan(f"Plan: {plan.describe()} ({'; '.join(plan.reasons)})")
     if stages:

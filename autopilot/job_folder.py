@@ -27,7 +27,8 @@ DEFAULT_OUTPUT_ROOT = "autopilot-output"
 LOCK_FILE = ".autopilot.lock"  # held (flock) by the run writing the folder; it names that run's pid
 JOB_KEYS = ("name", "status", "config", "versions")  # what every autopilot job.json has
 # may change between resumed runs (the folder itself says which job it is)
-UNCHECKED = ("overwrite", "time_limit", "trial_time_limit", "parallel_trials", "candidates_only", "output", "job_name")
+UNCHECKED = {"overwrite", "time_limit", "trial_time_limit", "parallel_trials", "candidates_only", "output", "job_name"}
+UNCHECKED |= {"tracking_uri", "experiment", "register_model"}  # where the job is logged (MLflow)
 
 
 def job_dir_for(output: str | None, job_name: str | None, source: SourceInfo) -> Path:
