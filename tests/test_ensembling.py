@@ -216,6 +216,7 @@ def test_families_that_trained_nothing_are_named() -> None:
     assert untrained_families(families, models) == ["nn-torch", "extra-trees"]
 
 
+@pytest.mark.slow  # a whole second AutoGluon fit (about 2 minutes); tests/faults kills ensembling runs anywhere
 def test_a_run_killed_while_writing_its_models_is_run_again_on_resume(ensemble_job, tmp_path: Path) -> None:
     from autopilot.ensemble import SCORED_FILE
 

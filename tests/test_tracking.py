@@ -174,7 +174,8 @@ def test_an_error_mid_job_is_one_warning_and_autopilot_track_logs_the_rest(
     assert mlflow.models.get_model_info(f"runs:/{run.info.run_id}/model").signature is not None
     assert main(["track", str(job.path), "--tracking-uri", uri]) == 0
     assert "Already logged" in capsys.readouterr().out
-    assert len(_runs(uri)[1]) == len(job.leaderboard)
+    run, children = _runs(uri)
+    assert len(children) == len(job.leaderboard) and run.info.status == "FINISHED"
 
 
 def test_without_mlflow_tracking_is_refused_before_anything_runs(

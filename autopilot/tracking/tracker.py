@@ -113,15 +113,24 @@ class Tracker:
         if run is None:
             run = self.client.create_run(self.experiment_id, run_name=job["name"], tags=_job_tags(job, self.job_dir))
         else:
-            self.client.update_run(run.info.run_id, status="RUNNING")
+            if job.get("status") == "running":  # a resumed job
+                self.client.update_run(run.info.run_id, status="RUNNING")
             self.logged, self.continued = self._logged_trials(run.info.run_id), True
         self.run_id = run.info.run_id
         state = {"tracking_uri": self.uri, "experiment": self.experiment, "experiment_id": self.experiment_id}
         write_json(self.job_dir / STATE_FILE, {**state, "run_id": self.run_id})
         params = {k: v for k, v in job_params(job).items() if k not in run.data.params}  # a param is set once
-        self.client.log_batch(self.run_id, params=[_param(k, v) for k, v in params.items()])
+        self._log_batch(self.run_id, params=[_param(k, v) for k, v in params.items()])
         for result in finished:
             self._log_trial(result)
+
+    def _log_batch(self, run_id: str, metrics: list | None = None, params: list | None = None) -> None:
+        """In batches within MLflow's limits (1,000 metrics, 100 params a call)."""
+        metrics, params = metrics or [], params or []
+        for i in range(0, len(params), 100):
+            self.client.log_batch(run_id, params=params[i : i + 100])
+        for i in range(0, len(metrics), 1000):
+            self.client.log_batch(run_id, metrics=metrics[i : i + 1000])
 
     def _experiment_id(self, name: str) -> str:
         from mlflow.exceptions import MlflowException
@@ -171,9 +180,7 @@ class Tracker:
         )
         params = {**spec.params, "candidate": spec.candidate, "budget": spec.budget, "seed": spec.seed}
         metrics = {**result.metrics, "fit_seconds": result.seconds}
-        self.client.log_batch(
-            child.info.run_id, metrics=_metrics(metrics, end), params=[_param(k, v) for k, v in params.items()]
-        )
+        self._log_batch(child.info.run_id, _metrics(metrics, end), [_param(k, v) for k, v in params.items()])
         self.client.set_terminated(child.info.run_id, "FINISHED" if result.ok else "FAILED", end_time=end)
         self.logged.add(spec.id)
 
@@ -184,7 +191,7 @@ class Tracker:
         metrics = best_metrics(self.job_dir)
         if job.get("seconds") is not None:
             metrics["job_seconds"] = job["seconds"]
-        self.client.log_batch(self.run_id, metrics=_metrics(metrics, int(time.time() * 1000)))
+        self._log_batch(self.run_id, metrics=_metrics(metrics, int(time.time() * 1000)))
         if job.get("best_trial"):
             self.client.set_tag(self.run_id, "best_trial", job["best_trial"])
         for name in ARTIFACTS:
