@@ -21,7 +21,7 @@ from pathlib import Path
 # Shares of the limit kept for the stages after the search, with a floor in seconds each: explaining 1,000 rows
 # should cost at most a tenth of the job; the report and notebooks are quick but import matplotlib and nbformat.
 POST_SHARES = {"explain": (0.08, 1.5), "report": (0.03, 1.5), "notebooks": (0.02, 0.5)}
-TRACKING_SHARE = (0.05, 3.0)  # logging to MLflow at the end (files and best/ as a model), when the job is tracked
+TRACKING_SHARE = (0.03, 3.0)  # logging to MLflow at the end (files and best/ as a model), when the job is tracked
 REFIT_SHARE = 0.15  # kept for retraining the best model on every labelled row, when the plan refits
 REFIT_GRACE = 1.0  # seconds: a refit this quick goes ahead even past its share (the tolerance absorbs it)
 TOLERANCE = (5.0, 0.10)  # the job ends within limit + max(5 s, 10%)

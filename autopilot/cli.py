@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         "job). A job logged to the same place before continues its own run; no trial is logged twice.",
     )
     track.add_argument("job", help="the job folder written by `autopilot run`")
-    _tracking_options(track)
+    _tracking_options(track, required=True)
 
     bias = commands.add_parser(
         "bias",
@@ -182,11 +182,12 @@ def _bias_options(parser: argparse.ArgumentParser, default_from_job: bool = Fals
     parser.add_argument("--label-threshold", type=float, help="regression: target values above it are positive")
 
 
-def _tracking_options(parser: argparse.ArgumentParser) -> None:
+def _tracking_options(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    neither = "neither: an error" if required else "neither: no tracking"
     parser.add_argument(
         "--tracking-uri",
-        help="log the job to MLflow here: a server (http://HOST:PORT), sqlite:///mlflow.db or a folder "
-        "(default: MLFLOW_TRACKING_URI; neither: no tracking)",
+        help=f"log the job to MLflow here: a server (http://HOST:PORT), sqlite:///mlflow.db or a folder "
+        f"(default: MLFLOW_TRACKING_URI; {neither})",
     )
     parser.add_argument("--experiment", help="the MLflow experiment (default: the data file's name, e.g. penguins)")
     parser.add_argument("--register-model", metavar="NAME", help="register best/ in MLflow's model registry as NAME")

@@ -90,7 +90,7 @@ def test_the_pyfunc_model_predicts_what_autopilot_predict_writes(tracked, tmp_pa
     batch_predict(job.path, tmp_path / "new.csv", tmp_path / "predictions.csv")
     expected = pd.read_csv(tmp_path / "predictions.csv")
     mlflow.set_tracking_uri(uri)
-    for model_uri in (f"runs:/{_runs(uri)[0].info.run_id}/model", "models:/penguins-best/1"):
+    for model_uri in (f"runs:/{_runs(uri)[0].info.run_id}/model", "models:/penguins-best/latest"):
         model = mlflow.pyfunc.load_model(model_uri)
         got = model.predict(rows)
         assert list(got.columns) == list(expected.columns)
@@ -144,6 +144,9 @@ def test_an_unreachable_server_is_one_warning_the_job_completes_and_track_logs_i
     assert "experiment trials-2026" in job.track(logged_later, experiment="trials-2026")
     run, children = _runs(logged_later, "trials-2026")
     assert len(children) == len(job.leaderboard) and run.data.tags["autopilot.status"] == "completed"
+    assert job.track(str(tmp_path / "files"), experiment="trials-2026").startswith("Logged")  # a second place
+    assert job.track(logged_later, experiment="trials-2026").startswith("Already logged")  # each place remembered
+    assert len(_runs(logged_later, "trials-2026")[1]) == len(job.leaderboard)
 
 
 def test_an_error_mid_job_is_one_warning_and_autopilot_track_logs_the_rest(
@@ -204,7 +207,7 @@ def test_tracking_options_are_checked_before_anything_runs(
     assert main([*base, "--register-model", "best"]) == 2
     assert "--register-model needs MLflow tracking: give --tracking-uri" in capsys.readouterr().err
     assert main([*base, "--tracking-uri", "nosuch://here"]) == 2
-    assert "--tracking-uri nosuch://here: MLflow cannot use it" in capsys.readouterr().err
+    assert "--tracking-uri nosuch://here: MLflow cannot track there; give a server" in capsys.readouterr().err
     assert main(["track", str(tmp_path)]) == 2
     assert "is not an autopilot job folder" in capsys.readouterr().err
     assert not out.exists()

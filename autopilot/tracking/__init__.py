@@ -21,6 +21,7 @@ from autopilot.errors import ConfigError
 
 INSTALL = 'pip install -c constraints.txt -e ".[mlflow]"'
 URI_ENV = "MLFLOW_TRACKING_URI"
+SCHEMES = {"", "file", "http", "https", "sqlite", "postgresql", "mysql", "mssql", "databricks", "databricks-uc", "uc"}
 FAST_FAILURE = {  # an unreachable server is a warning within seconds, not MLflow's minutes of retries
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
@@ -52,14 +53,20 @@ def check_tracking(given: str | None) -> str | None:
         os.environ.setdefault(name, value)
     if is_file_store(uri):
         os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # asked for by name: MLflow 3 keeps it, deprecated
+    scheme = urlparse(uri).scheme.split("+")[0]  # a database URL may name its driver: postgresql+psycopg2://
+    if scheme not in SCHEMES:
+        raise ConfigError(
+            f"{source} {uri}: MLflow cannot track there; give a server (http://HOST:PORT), sqlite:///FILE.db, "
+            "a database URL or a folder"
+        )
     from mlflow.tracking import MlflowClient
 
     try:
         with quiet():
             MlflowClient(uri)
-    except Exception as exc:  # MLflow's own error for a scheme it does not know, or a store it cannot open
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"{source} {uri}: MLflow cannot use it ({first})") from None
+    except Exception as exc:  # a store MLflow cannot open
+        first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+        raise ConfigError(f"{source} {uri}: MLflow cannot use it ({first[:200]})") from None
     return uri
 
 

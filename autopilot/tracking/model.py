@@ -18,9 +18,9 @@ ENTRY = Path(__file__).with_name("pyfunc_entry.py")  # MLflow's "models from cod
 EXAMPLE_ROWS = 5
 
 
-def log_best_model(uri: str, run_id: str, job_dir: Path, register_model: str | None = None) -> str:
+def log_best_model(uri: str, run_id: str, job_dir: Path, register_model: str | None = None) -> tuple[str, int | None]:
     """Log ``job_dir/best`` to the run as the model ``model`` (registered under ``register_model`` when given);
-    returns the model's URI."""
+    returns the model's URI and its registered version."""
     import mlflow
     from mlflow.models import infer_signature
 
@@ -45,7 +45,7 @@ def log_best_model(uri: str, run_id: str, job_dir: Path, register_model: str | N
             )
     finally:
         mlflow.set_tracking_uri(previous)
-    return info.model_uri
+    return info.model_uri, info.registered_model_version
 
 
 def input_example(job_dir: Path, columns: list[str]) -> pd.DataFrame:

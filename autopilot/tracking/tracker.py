@@ -5,11 +5,13 @@ stops there; ``autopilot track`` (``warn=None``) raises it instead."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
 import time
 from collections.abc import Callable, Iterable
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
     from autopilot.config import JobConfig
     from autopilot.console import Reporter
 
-STATE_FILE = "tracking.json"  # in the job folder: where the job is logged, so a resumed job continues its run
+STATE_FILE = "tracking.json"  # in the job folder: each place the job is logged (a resumed job continues that run)
 TRIAL_TAG = "autopilot.trial"  # on each nested run: the trial's id (a trial already logged is never logged again)
 PARENT_TAG = "mlflow.parentRunId"
 ARTIFACTS = ("leaderboard.csv", "report.html", "profile.json", "problem.json", "job.json")
@@ -46,6 +48,7 @@ class Tracker:
         self.uri, self.job_dir, self.experiment, self.register_model = uri, Path(job_dir), experiment, register_model
         self.say, self.strict = say, strict  # strict: a failure is raised (autopilot track), not a warning
         self.model_uri: str | None = None
+        self.version: int | None = None  # of the registered model
         self.continued = False  # the run was the one this folder was logged to before
         self.client = None
         self.run_id: str | None = None
@@ -76,16 +79,27 @@ class Tracker:
     def log_finished_job(self) -> bool:
         """``autopilot track``: log the job as it stands on disk. False when it was logged there whole before."""
         job = read_json(self.job_dir / "job.json")
-        logged_before = self._state().get("logged_status") == job.get("status")
+        self.experiment = self.experiment or default_experiment(job)
+        logged_before = self._place().get("logged_status") == job.get("status")
         self.start(job, load_results(self.job_dir))
         if logged_before and self.continued:
             return False
         self.finish()
         return True
 
-    def _state(self) -> dict:
+    def _places(self) -> list[dict]:
         path = self.job_dir / STATE_FILE
-        return read_json(path) if path.exists() else {}
+        return read_json(path).get("runs", []) if path.exists() else []
+
+    def _place(self) -> dict:
+        """What this folder's record says of the job's run in this store and experiment (empty: none yet)."""
+        here = [p for p in self._places() if (p["tracking_uri"], p["experiment"]) == (self.uri, self.experiment)]
+        return here[0] if here else {}
+
+    def _remember(self, **fields: object) -> None:
+        place = {"tracking_uri": self.uri, "experiment": self.experiment, **self._place(), **fields}
+        others = [p for p in self._places() if (p["tracking_uri"], p["experiment"]) != (self.uri, self.experiment)]
+        write_json(self.job_dir / STATE_FILE, {"runs": [*others, place]})
 
     def _guarded(self, what: str, action: Callable, *args: object) -> None:
         if self.stopped:
@@ -117,8 +131,8 @@ class Tracker:
                 self.client.update_run(run.info.run_id, status="RUNNING")
             self.logged, self.continued = self._logged_trials(run.info.run_id), True
         self.run_id = run.info.run_id
-        state = {"tracking_uri": self.uri, "experiment": self.experiment, "experiment_id": self.experiment_id}
-        write_json(self.job_dir / STATE_FILE, {**state, "run_id": self.run_id})
+        logged_status = self._place().get("logged_status") if self.continued else None  # a new run: nothing yet
+        self._remember(experiment_id=self.experiment_id, run_id=self.run_id, logged_status=logged_status)
         params = {k: v for k, v in job_params(job).items() if k not in run.data.params}  # a param is set once
         self._log_batch(self.run_id, params=[_param(k, v) for k, v in params.items()])
         for result in finished:
@@ -147,8 +161,8 @@ class Tracker:
         """The run this folder was logged to before, when it is in the same store and experiment."""
         from mlflow.exceptions import MlflowException
 
-        state = self._state()
-        if state.get("tracking_uri") != self.uri or state.get("experiment_id") != self.experiment_id:
+        state = self._place()
+        if not state or state.get("experiment_id") != self.experiment_id:  # none, or the experiment was made anew
             return None
         try:
             run = self.client.get_run(state["run_id"])
@@ -200,15 +214,15 @@ class Tracker:
         if (self.job_dir / "notebooks").is_dir():
             self.client.log_artifacts(self.run_id, str(self.job_dir / "notebooks"), "notebooks")
         if (self.job_dir / "best" / "pipeline.joblib").is_file():
-            self.model_uri = log_best_model(self.uri, self.run_id, self.job_dir, self.register_model)
+            self.model_uri, self.version = log_best_model(self.uri, self.run_id, self.job_dir, self.register_model)
         status = job.get("status", "running")
         self._set_status(RUN_STATUS.get(status, "KILLED"), status)
-        write_json(self.job_dir / STATE_FILE, {**self._state(), "logged_status": status})
+        self._remember(logged_status=status)
 
     def summary(self, verb: str = "Logged") -> str:
         """Where the job was logged, in one line."""
         model = f"; best/ as {self.model_uri}" if self.model_uri else ""
-        registered = f" (registered as {self.register_model})" if self.model_uri and self.register_model else ""
+        registered = f" (registered: models:/{self.register_model}/{self.version})" if self.version else ""
         return f"{verb} to MLflow at {self.uri}: experiment {self.experiment}, run {self.run_id}{model}{registered}"
 
     def _set_status(self, run_status: str, job_status: str) -> None:
@@ -270,6 +284,9 @@ def best_metrics(job_dir: Path) -> dict:
 def _job_tags(job: dict, job_dir: Path) -> dict:
     resolved = job.get("resolved", {})
     tags = {f"version.{k}": str(v) for k, v in job.get("versions", {}).items()}
+    for package in ("autogluon.tabular", "torch", "mlflow"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            tags[f"version.{package.split('.')[0]}"] = metadata.version(package)
     tags.update({"autopilot.status": "running", "autopilot.job_dir": str(job_dir.resolve())})
     tags.update({k: str(resolved[k]) for k in ("device", "mode", "problem_type") if resolved.get(k) is not None})
     return tags
