@@ -5,8 +5,10 @@ violations."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from rich.console import Console
 
@@ -17,8 +19,35 @@ from autopilot.errors import AutopilotError, ConfigError
 EXIT_USAGE = 2
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse without abbreviations (``--max-trial`` is not ``--max-trials``), and a mistake as one line: an
+    unknown option is named with its closest match, and no usage block is printed."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, allow_abbrev=False, **kwargs)
+
+    def parse_args(self, args: list[str] | None = None, namespace: object = None) -> argparse.Namespace:
+        args = sys.argv[1:] if args is None else list(args)
+        self._refuse_unknown_options(args)
+        return super().parse_args(args, namespace)
+
+    def _refuse_unknown_options(self, args: list[str]) -> None:
+        commands = next((a.choices for a in self._actions if isinstance(a, argparse._SubParsersAction)), {})
+        command = next((a for a in args if not a.startswith("-")), None)
+        parser = commands.get(command, self)
+        known = [o for action in parser._actions for o in action.option_strings]
+        for arg in args[: args.index("--")] if "--" in args else args:
+            name = arg.split("=", 1)[0]
+            if name.startswith("--") and name not in known and arg not in ("--help", "--version"):
+                close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+                parser.error(f"unknown option {name}" + (f"; did you mean {close[0]}?" if close else ""))
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="autopilot", description="Local-first AutoML for tabular data.")
+    parser = Parser(prog="autopilot", description="Local-first AutoML for tabular data.")
     parser.add_argument("--version", action="version", version=f"autopilot {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 

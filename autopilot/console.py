@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from autopilot.data.load import SourceInfo
+from autopilot.io import size_text
 from autopilot.metrics import Metric
 from autopilot.problem import Problem
 from autopilot.search.spec import TrialResult, TrialSpec
@@ -42,7 +43,7 @@ class ConsoleReporter:
     """Rich output on a terminal, plain lines elsewhere (logs, notebooks)."""
 
     def __init__(self, console: Console | None = None) -> None:
-        self.console = console or Console(highlight=False)
+        self.console = console or _console()
         self._progress: Progress | None = None
         self._counts: Counter = Counter()
         self._objective: Metric | None = None
@@ -53,7 +54,7 @@ class ConsoleReporter:
         how = f", {source.encoding}, delimiter {source.delimiter!r}" if source.format == "csv" else ""
         c.print(
             f"[bold]Read[/] {source.path}: {profile['rows']:,} rows x {profile['columns']} columns "
-            f"({_size(profile['bytes'])}, {source.format}{how})"
+            f"({size_text(profile['bytes'])}, {source.format}{how})"
         )
         kinds = Counter(col["kind"] for col in profile["column_profiles"] if col["name"] != problem.target)
         c.print("[bold]Columns[/]: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
@@ -141,23 +142,25 @@ class ConsoleReporter:
     def finished(self, job_dir: Path, board: pd.DataFrame, problem: Problem) -> None:
         if self._progress is not None:
             self._progress.stop()
-        table = Table(title=f"Leaderboard ({problem.metric}, best first)")
+        more = len(board) - LEADERBOARD_ROWS
+        caption = f"{more} more in {job_dir / 'leaderboard.csv'}" if more > 0 else None
+        table = Table(title=f"Leaderboard ({problem.metric}, best first)", caption=caption)
         columns = ["rank", "trial", "candidate", problem.metric, "fit_seconds", "status"]
         for col in columns:
             table.add_column(col)
         for _, row in board.head(LEADERBOARD_ROWS).iterrows():
-            table.add_row(*(_cell(row[col]) for col in columns))
+            table.add_row(*(_cell(row[col], col) for col in columns))
         self.console.print(table)
         self.console.print(f"[bold]Job folder[/]: {job_dir}")
 
 
-def _cell(value: object) -> str:
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
+def _console() -> Console:
+    """Rich on a terminal; piped into a file or a log, lines are not cut at 80 columns (nor table cells)."""
+    console = Console(highlight=False)
+    return console if console.is_terminal else Console(highlight=False, soft_wrap=True, width=240)
 
 
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
+def _cell(value: object, column: str = "") -> str:
+    if isinstance(value, float):
+        return f"{value:.1f}" if column.endswith("_seconds") else f"{value:.4f}"
+    return str(value)

@@ -1,4 +1,4 @@
-"""Atomic writes: a killed job never leaves a half-written file behind."""
+"""Files: atomic writes (a killed job never leaves a half-written file behind), JSON, and sizes as people read them."""
 
 from __future__ import annotations
 
@@ -53,3 +53,12 @@ def _default(value: object) -> object:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+def size_text(n: float) -> str:
+    """A byte count as people read it: 512 B, 14.9 KB, 1.2 GB."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"

@@ -163,3 +163,26 @@ def test_real_process_prints_no_traceback(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("autopilot: error:") and "Traceback" not in proc.stderr
+
+
+MISTYPED = {
+    ("--max-trial", "5"): "unknown option --max-trial; did you mean --max-trials?",  # no abbreviations
+    ("--traget", "species"): "unknown option --traget; did you mean --target?",
+    ("--time-limit", "abc"): "argument --time-limit: invalid float value: 'abc'",
+    ("--no-such-option",): "unknown option --no-such-option (see autopilot run --help)",
+}
+
+
+@pytest.mark.parametrize("option", list(MISTYPED), ids=" ".join)
+def test_a_mistyped_option_is_named_in_one_line_with_its_closest_match(
+    tmp_path: Path, capsys: pytest.CaptureFixture, option: tuple[str, ...]
+) -> None:
+    argv = ["run", str(PENGUINS), *option, "--output", str(tmp_path / "job")]
+    if option[0] != "--traget":
+        argv += ["--target", "species"]
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.count("\n") == 1 and "usage:" not in err
+    assert err.startswith("autopilot run: error: ") and MISTYPED[option] in err, err
+    assert list(tmp_path.iterdir()) == []

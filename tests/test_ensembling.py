@@ -90,7 +90,7 @@ def test_autopilots_own_models_in_the_ensemble_predict_from_their_files(ensemble
 
 def test_auto_switch_by_size_and_by_strategy() -> None:
     assert choose_mode("auto", "auto", 15_000)[0] == "ensembling"
-    assert choose_mode("auto", "auto", 15_000, max_bytes=1_000) == ("hpo", "0.0 MB of data > 0.001 MB")
+    assert choose_mode("auto", "auto", 15_000, max_bytes=1_000) == ("hpo", "14.6 KB of data > 0.001 MB")
     assert choose_mode("auto", "auto", 101 * 1000**2)[0] == "hpo"
     assert choose_mode("auto", "bayesian", 15_000) == ("hpo", "--strategy bayesian was given")
     assert choose_mode("ensembling", "auto", 10**12)[0] == "ensembling"

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from autopilot.errors import ConfigError
+from autopilot.io import size_text
 from autopilot.metrics import get_metric
 from autopilot.problem import Problem
 from autopilot.search.halving import SuccessiveHalvingStrategy
@@ -31,7 +32,7 @@ def choose_mode(requested: str, strategy: str, data_bytes: int, max_bytes: int |
     if strategy != "auto":
         return "hpo", f"--strategy {strategy} was given"
     limit = ENSEMBLING_MAX_BYTES if max_bytes is None else max_bytes
-    size = f"{data_bytes / 1e6:.1f} MB of data"
+    size = f"{size_text(data_bytes)} of data"
     if data_bytes <= limit:
         return "ensembling", f"{size} <= {limit / 1e6:g} MB"
     return "hpo", f"{size} > {limit / 1e6:g} MB"
