@@ -50,6 +50,9 @@ def write_report(job_dir: str | Path, explain_seconds: float | None = None) -> l
     predictions = read_predictions(trial / PREDICTIONS_FILE) if (trial / PREDICTIONS_FILE).exists() else None
     scored = pipeline if predictions is not None else AutopilotPipeline.load(trial / MODEL_FILE)  # not the refit
     insights = model_insights(scored, validation, predictions)
+    insights["rows"] = (  # what the insights were computed on, for the page's heading
+        None if predictions is not None else f"the {len(validation):,} validation rows, held out from the trial's model"
+    )
     images |= _write_insights(job_dir / EXPLAIN_DIR, insights)
     page = job_dir / "report.html"
     with atomic_path(page) as tmp:
@@ -131,21 +134,29 @@ def _render(job_dir: Path, explanation: Explanation, insights: dict, images: dic
     job, profile, problem = (read_json(job_dir / f"{n}.json") for n in ("job", "profile", "problem"))
     board = pd.read_csv(job_dir / "leaderboard.csv")
     return env.get_template("report.html.j2").render(
-        folder=shlex.quote(str(job_dir)),  # as the job was given it, so the commands run from where it ran
+        folder=shlex.quote(str(job_dir.resolve())),  # the commands run from any folder
         job=job,
         profile=profile,
         problem=problem,
         best=board.iloc[0].to_dict(),
         manifest=read_json(job_dir / "best" / "manifest.json"),
         leaderboard=_html(board[[c for c in _board_columns(problem["metric"]) if c in board.columns]].head(10)),
-        importance=_html(explanation.importance().head(15).round(4).to_frame()),
+        importance=_html(explanation.importance().head(15).round(4).rename_axis("column").reset_index()),
+        missing=missing_values(profile),
         explanation=explanation,
         explain_seconds=round(seconds, 2),
         scores=insights["scores"],
+        insights_rows=insights["rows"],
         tables={name: _html(t, index=name == "confusion_matrix") for name, t in insights["tables"].items()},
         images=images,
         bias_section=bias_section(job_dir),
     )
+
+
+def missing_values(profile: dict) -> list[dict]:
+    """The columns with missing values, most first: name, kind, count and share."""
+    columns = [c for c in profile["column_profiles"] if c.get("missing")]
+    return sorted(columns, key=lambda c: -c["missing"])
 
 
 def _environment() -> object:
@@ -170,7 +181,7 @@ def bias_section(job_dir: Path) -> str:
         _environment()
         .get_template("bias_section.html.j2")
         .render(
-            folder=shlex.quote(str(job_dir)),
+            folder=shlex.quote(str(job_dir.resolve())),
             analysis=analysis,
             tables=described(analysis) if analysis else [],
             sensitive=sensitive,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,11 +23,12 @@ def _run(out: Path, *extra: str, data: Path = PENGUINS, target: str = "species")
     return ["run", str(data), "--target", target, "--strategy", "defaults", "--output", str(out), *extra]
 
 
-def test_run_then_predict(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_run_then_predict(tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
     job = tmp_path / "job"
-    assert main(_run(job, "--seed", "1")) == 0
+    assert main(_run(Path("job"), "--seed", "1")) == 0  # a relative --output
     shown = capsys.readouterr().out
-    for words in ["344 rows", "multiclass", "Accuracy", "Leaderboard", "xgboost", str(job)]:
+    for words in ["344 rows", "multiclass", "Accuracy", "Leaderboard", "xgboost", "Job folder: job"]:
         assert words in shown
     rows = pd.read_csv(PENGUINS).drop(columns="species").head(4)
     rows.to_csv(tmp_path / "new.csv", index=False)
@@ -36,6 +38,13 @@ def test_run_then_predict(tmp_path: Path, capsys: pytest.CaptureFixture) -> None
     assert len(predictions) == 4 and "proba_Gentoo" in predictions.columns
     assert main(["predict", str(job), str(tmp_path / "new.csv"), "--output", str(out)]) == 2  # exists
     assert "already exists" in capsys.readouterr().err
+    command = re.search(r"<code>autopilot predict (\S+) new_rows.csv</code>", (job / "report.html").read_text())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the report's commands run from any folder
+    rows.to_csv("new_rows.csv", index=False)
+    assert main(["predict", command.group(1), "new_rows.csv"]) == 0
+    assert len(pd.read_csv("predictions.csv")) == 4
 
 
 def test_algorithms_option(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -143,6 +143,11 @@ def test_report_shows_the_data_leaderboard_insights_and_explanations(jobs: dict)
     assert page.count("data:image/png;base64,") >= 5  # confusion, ROC, PR, importance, beeswarm
     assert 'href="notebooks/data_exploration.ipynb"' in page and 'href="notebooks/candidate_definitions.ipynb"' in page
     assert "http" not in page.replace("http-equiv", "")  # nothing fetched from the network
+    importance = pd.read_csv(job.path / "explain" / "importance.csv")
+    assert f"<td>{importance['column'][0]}</td>" in page  # the importance table names its columns
+    missing = sorted((c for c in job.profile["column_profiles"] if c["missing"]), key=lambda c: -c["missing"])
+    assert missing and f"<td>{missing[0]['name']}</td>" in page.split("Missing values")[1].split("</table>")[0]
+    assert f"{missing[0]['missing_pct']:.1f}%" in page and "None: every column is complete" not in page
 
 
 def test_explain_api_and_command(jobs: dict, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
