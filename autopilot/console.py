@@ -151,6 +151,9 @@ class ConsoleReporter:
         for _, row in board.head(LEADERBOARD_ROWS).iterrows():
             table.add_row(*(_cell(row[col], col) for col in columns))
         self.console.print(table)
+        flagged = board[board["note"].fillna("").astype(bool)] if "note" in board else board.iloc[:0]
+        for _, row in flagged.iterrows():
+            self.console.print(f"  [yellow]![/] {row['trial']}: {row['note']}: it learned nothing from the features")
         self.console.print(f"[bold]Job folder[/]: {job_dir}")
 
 

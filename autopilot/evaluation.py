@@ -11,7 +11,10 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
+from autopilot.metrics import METRICS, Metric
+
 MAX_CONFUSION_LABELS = 15
+BOOTSTRAP_DRAWS = 200
 THRESHOLDS = np.round(np.arange(0.05, 1.0, 0.05), 2)
 
 
@@ -25,8 +28,29 @@ def model_insights(pipeline: object, validation: pd.DataFrame, predictions: tupl
         y = pipeline.encode_target(validation[problem.target])
         codes, proba = pipeline.predict_encoded(validation)
     if problem.problem_type == "regression":
-        return _regression(np.asarray(y, dtype=float), np.asarray(codes, dtype=float), problem.target)
-    return _classification(y, codes, proba, [str(c) for c in pipeline.classes])
+        insights = _regression(np.asarray(y, dtype=float), np.asarray(codes, dtype=float), problem.target)
+    else:
+        insights = _classification(y, codes, proba, [str(c) for c in pipeline.classes])
+    return {**insights, "interval": bootstrap_interval(METRICS[problem.metric], y, codes, proba)}
+
+
+def bootstrap_interval(
+    metric: Metric, y: np.ndarray, pred: np.ndarray, proba: np.ndarray | None, draws: int = BOOTSTRAP_DRAWS
+) -> dict:
+    """The objective's 95% bootstrap interval on these rows (at most 10,000 of them, seeded): how far the headline
+    score could move on other rows like them."""
+    y, pred = np.asarray(y), np.asarray(pred)
+    rng = np.random.default_rng(0)
+    n = len(y)
+    scores = []
+    for _ in range(draws):
+        rows = rng.integers(0, n, size=min(n, 10_000))
+        try:
+            scores.append(metric.score(y[rows], pred[rows], None if proba is None else proba[rows]))
+        except ValueError:  # a draw with one class (AUC)
+            continue
+    low, high = np.nanpercentile(scores, [2.5, 97.5]) if scores else (np.nan, np.nan)
+    return {"metric": metric.name, "low": float(low), "high": float(high), "rows": n, "draws": draws}
 
 
 def _classification(y: np.ndarray, codes: np.ndarray, proba: np.ndarray, labels: list[str]) -> dict:
@@ -70,7 +94,35 @@ def _classification(y: np.ndarray, codes: np.ndarray, proba: np.ndarray, labels:
     figures["roc"], figures["precision_recall"] = roc[0], pr[0]
     if k == 2:
         tables["thresholds"] = _threshold_table(y, proba[:, 1])
+    figures["calibration"], scores["expected_calibration_error"] = _calibration(y, proba)
     return {"kind": "classification", "scores": scores, "tables": tables, "figures": figures}
+
+
+def _calibration(y: np.ndarray, proba: np.ndarray, bins: int = 10) -> tuple[object, float]:
+    """The reliability diagram (how often the model is right against how sure it was, in 10 equal-width bins) and the
+    expected calibration error: binary, the positive class's probability; multiclass, the predicted class's."""
+    import matplotlib.pyplot as plt
+
+    if proba.shape[1] == 2:
+        sure, right, what = proba[:, 1], (np.asarray(y) == 1), ("positive class", "share of rows that are positive")
+    else:
+        sure, right = proba.max(axis=1), (proba.argmax(axis=1) == np.asarray(y))
+        what = ("predicted class", "share of rows where it is right")
+    which = np.minimum((sure * bins).astype(int), bins - 1)
+    counts = np.bincount(which, minlength=bins)
+    seen = counts > 0
+    mean_sure = np.bincount(which, weights=sure, minlength=bins)[seen] / counts[seen]
+    share_right = np.bincount(which, weights=right.astype(float), minlength=bins)[seen] / counts[seen]
+    error = float(np.sum(counts[seen] * np.abs(mean_sure - share_right)) / len(sure))
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot([0, 1], [0, 1], linestyle=":", color="grey", label="perfectly calibrated")
+    ax.plot(mean_sure, share_right, linewidth=1, label=f"model (ECE {error:.3f}; dot size: rows in the bin)")
+    ax.scatter(mean_sure, share_right, s=12 + 150 * counts[seen] / counts.max(), zorder=3)
+    ax.set(xlabel=f"predicted probability of the {what[0]}", ylabel=what[1])
+    ax.set(title="calibration (reliability diagram)", xlim=(0, 1), ylim=(0, 1.02))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig, error
 
 
 def _threshold_table(y: np.ndarray, positive: np.ndarray) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from autopilot.bias.descriptions import summary_lines
 from autopilot.budget import JobBudget, default_time_limit
 from autopilot.config import JobConfig
 from autopilot.console import Reporter
+from autopilot.constant_baseline import write_constant_baseline
 from autopilot.deploy.baseline import write_baseline
 from autopilot.device import resolve_device
 from autopilot.ensemble import (
@@ -109,7 +110,9 @@ def _stages(
     with budget.stage("search"):
         _search(prepared, config, trial_data, finished, reporter, budget)
     results = load_results(job_dir)  # the files are the record, resumed runs' trials included
-    board = build_leaderboard(results, prepared.problem, _scored_by(prepared))
+    every_row = not _scored_by(prepared).startswith("holdout")  # cross-validated or out of fold: every row scored
+    baseline = write_constant_baseline(job_dir, prepared.problem, every_row) if results else None
+    board = build_leaderboard(results, prepared.problem, _scored_by(prepared), baseline)
     write_leaderboard(job_dir, board)
     job.update(finished=now(), seconds=round(budget.elapsed(), 3), budget=budget.to_dict())
     if not any(r.ok for r in results):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from autopilot.constant_baseline import no_better
 from autopilot.io import atomic_path, read_json
 from autopilot.metrics import BINARY, METRICS, metrics_for
 from autopilot.problem import Problem
@@ -34,11 +35,14 @@ def tie_break(problem: Problem) -> str:
     return TIE_BREAK.get(problem.metric, default)
 
 
-def build_leaderboard(results: list[TrialResult], problem: Problem, scored_by: str = "") -> pd.DataFrame:
+def build_leaderboard(
+    results: list[TrialResult], problem: Problem, scored_by: str = "", baseline: dict | None = None
+) -> pd.DataFrame:
     """Succeeded trials best first (full budget before smaller ones), then failed ones; the objective metric comes
     first after the candidate. A multi-fidelity trial that was not promoted to a larger budget is ``stopped-early``.
     ``scored_by`` names how the trials were scored, unless a trial says so itself. Binary problems get a
-    ``threshold`` column: the decision threshold the trial tuned (empty where none was)."""
+    ``threshold`` column: the decision threshold the trial tuned (empty where none was). ``note`` flags a trial no
+    better than the constant ``baseline`` (explain/constant_baseline.json)."""
     promoted = {(r.spec.candidate, json.dumps(r.spec.params, sort_keys=True), r.spec.budget) for r in results}
     objective = METRICS[problem.metric]
     others = [m.name for m in metrics_for(problem.problem_type) if m.name != objective.name]
@@ -53,6 +57,7 @@ def build_leaderboard(results: list[TrialResult], problem: Problem, scored_by: s
             "predict_seconds": _rounded(r.metrics.get("predict_seconds")),
             "budget": r.spec.budget,
             "status": _status(r, promoted),
+            "note": no_better(problem, r.metrics.get(objective.name), baseline) if r.ok else "",
             "scored_by": r.scored_by or scored_by,
             "params": json.dumps(r.spec.params, sort_keys=True),
             "error": r.error or "",
@@ -69,6 +74,7 @@ def build_leaderboard(results: list[TrialResult], problem: Problem, scored_by: s
         "predict_seconds",
         "budget",
         "status",
+        "note",
         "scored_by",
         "params",
         "error",

@@ -17,9 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from autopilot.constant_baseline import FILE as CONSTANT_FILE
 from autopilot.evaluation import model_insights
 from autopilot.explain import EXPLAIN_ROWS, Explanation, explain
 from autopilot.io import atomic_path, read_json, write_json
+from autopilot.metrics import METRICS
 from autopilot.pipeline import AutopilotPipeline
 from autopilot.predictions import PREDICTIONS_FILE, read_predictions
 from autopilot.search.runner import MODEL_FILE
@@ -95,7 +97,8 @@ def _write_explanation(folder: Path, explanation: Explanation, rows: pd.DataFram
 def _write_insights(folder: Path, insights: dict) -> dict:
     for name, table in insights["tables"].items():
         _write_csv(folder / f"{name}.csv", table, index=name == "confusion_matrix")
-    write_json(folder / "insights.json", {"kind": insights["kind"], "scores": insights["scores"]})
+    summary = {"kind": insights["kind"], "scores": insights["scores"], "interval": insights["interval"]}
+    write_json(folder / "insights.json", summary)
     return {name: _save(fig, folder / f"{name}.png") for name, fig in insights["figures"].items()}
 
 
@@ -121,7 +124,7 @@ def _save(fig: object, path: Path) -> str:
 
 
 def _board_columns(metric: str) -> list[str]:
-    return ["rank", "trial", "candidate", metric, "fit_seconds", "predict_seconds", "budget", "status"]
+    return ["rank", "trial", "candidate", metric, "fit_seconds", "predict_seconds", "budget", "status", "note"]
 
 
 def _write_csv(path: Path, frame: pd.DataFrame, index: bool = False) -> None:
@@ -140,17 +143,52 @@ def _render(job_dir: Path, explanation: Explanation, insights: dict, images: dic
         problem=problem,
         best=board.iloc[0].to_dict(),
         manifest=read_json(job_dir / "best" / "manifest.json"),
-        leaderboard=_html(board[[c for c in _board_columns(problem["metric"]) if c in board.columns]].head(10)),
+        leaderboard=_html(_shown(board, problem["metric"]).head(10)),
+        baseline=_constant_baseline(job_dir, problem["metric"], board.iloc[0][problem["metric"]]),
         importance=_html(explanation.importance().head(15).round(4).rename_axis("column").reset_index()),
         missing=missing_values(profile),
         explanation=explanation,
         explain_seconds=round(seconds, 2),
         scores=insights["scores"],
         insights_rows=insights["rows"],
+        uncertainty=_uncertainty(job_dir, board, problem["metric"], insights["interval"]),
         tables={name: _html(t, index=name == "confusion_matrix") for name, t in insights["tables"].items()},
         images=images,
         bias_section=bias_section(job_dir),
     )
+
+
+def _shown(board: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The leaderboard's columns a reader needs (the note only when a trial has one)."""
+    columns = [c for c in _board_columns(metric) if c in board.columns]
+    if "note" in columns and not board["note"].fillna("").astype(bool).any():
+        columns.remove("note")
+    return board[columns].fillna({"note": ""}) if "note" in columns else board[columns]
+
+
+def _constant_baseline(job_dir: Path, metric: str, best: float) -> dict | None:
+    """The constant model's objective beside the best score, and the lift over it (positive: better, for metrics
+    where lower is better too)."""
+    path = job_dir / EXPLAIN_DIR / CONSTANT_FILE
+    if not path.exists():
+        return None
+    baseline = read_json(path)
+    constant = baseline["scores"].get(metric)
+    if constant is None or pd.isna(constant):
+        return None
+    sign = 1 if METRICS[metric].greater_is_better else -1
+    return {**baseline, "score": constant, "lift": sign * (best - constant)}
+
+
+def _uncertainty(job_dir: Path, board: pd.DataFrame, metric: str, interval: dict) -> dict:
+    """How sure the headline score is: the cross-validation folds' standard deviation (when the best trial was
+    cross-validated), the bootstrap interval on the rows the insights are on, and whether the next models' scores
+    fall inside it (too few rows to tell them apart)."""
+    result = job_dir / "trials" / str(board.iloc[0]["trial"]) / "result.json"
+    folds = read_json(result)["metrics"].get(f"{metric}_cv_std") if result.exists() else None
+    others = board.iloc[1:6][metric].dropna()
+    inside = others[(others >= interval["low"]) & (others <= interval["high"])]
+    return {**interval, "cv_std": folds, "inside": len(inside), "compared": len(others)}
 
 
 def missing_values(profile: dict) -> list[dict]:

@@ -143,6 +143,13 @@ def test_report_shows_the_data_leaderboard_insights_and_explanations(jobs: dict)
     assert page.count("data:image/png;base64,") >= 5  # confusion, ROC, PR, importance, beeswarm
     assert 'href="notebooks/data_exploration.ipynb"' in page and 'href="notebooks/candidate_definitions.ipynb"' in page
     assert "http" not in page.replace("http-equiv", "")  # nothing fetched from the network
+    constant = json.loads((job.path / "explain" / "constant_baseline.json").read_text())["scores"]["Accuracy"]
+    lift = best["Accuracy"] - constant
+    assert f"Accuracy {constant:.4f}; the best model's lift over it: {lift:+.4f}" in page
+    interval = json.loads((job.path / "explain" / "insights.json").read_text())["interval"]
+    assert interval["metric"] == "Accuracy" and 0 <= interval["low"] <= interval["high"] <= 1
+    assert f"95% bootstrap interval {interval['low']:.4f}–{interval['high']:.4f}" in page
+    assert 'alt="calibration"' in page and (job.path / "explain" / "calibration.png").is_file()
     importance = pd.read_csv(job.path / "explain" / "importance.csv")
     assert f"<td>{importance['column'][0]}</td>" in page  # the importance table names its columns
     missing = sorted((c for c in job.profile["column_profiles"] if c["missing"]), key=lambda c: -c["missing"])
