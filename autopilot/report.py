@@ -51,6 +51,7 @@ def write_report(job_dir: str | Path, explain_seconds: float | None = None) -> l
     trial = job_dir / "trials" / read_json(job_dir / "best" / "manifest.json")["trial"]
     predictions = read_predictions(trial / PREDICTIONS_FILE) if (trial / PREDICTIONS_FILE).exists() else None
     scored = pipeline if predictions is not None else AutopilotPipeline.load(trial / MODEL_FILE)  # not the refit
+    images |= _write_search_charts(job_dir, read_json(job_dir / "problem.json")["metric"])
     insights = model_insights(scored, validation, predictions)
     insights["rows"] = (  # what the insights were computed on, for the page's heading
         None if predictions is not None else f"the {len(validation):,} validation rows, held out from the trial's model"
@@ -121,6 +122,35 @@ def _save(fig: object, path: Path) -> str:
     with atomic_path(path) as tmp:
         tmp.write_bytes(buffer.getvalue())
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _write_search_charts(job_dir: Path, metric_name: str) -> dict:
+    """explain/search_progress.png (each trial's objective in the order they ran, and the best so far) and
+    explain/fit_seconds.png (what each model took to train)."""
+    import matplotlib.pyplot as plt
+
+    board = pd.read_csv(job_dir / "leaderboard.csv")
+    done = board[board["status"] != "failed"].dropna(subset=[metric_name]).sort_values("trial")
+    if done.empty:
+        return {}
+    metric, order = METRICS[metric_name], np.arange(1, len(done) + 1)
+    scores = done[metric_name].to_numpy(dtype=float)
+    best = np.maximum.accumulate(scores) if metric.greater_is_better else np.minimum.accumulate(scores)
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for candidate, rows in done.assign(order=order).groupby("candidate"):
+        ax.scatter(rows["order"], rows[metric_name], s=18, label=candidate)
+    ax.step(order, best, where="post", color="black", linewidth=1, label="best so far")
+    ax.set(xlabel="trial, in the order it ran", ylabel=metric_name, title="search progress")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    images = {"search_progress": _save(fig, job_dir / EXPLAIN_DIR / "search_progress.png")}
+    slowest = done.sort_values("fit_seconds").tail(20)
+    fig, ax = plt.subplots(figsize=(5.5, 0.6 + 0.22 * len(slowest)))
+    ax.barh(slowest["trial"], slowest["fit_seconds"], color="#4c72b0")
+    ax.set(xlabel="seconds to fit", title="time per model" + (" (the 20 slowest)" if len(done) > 20 else ""))
+    ax.tick_params(axis="y", labelsize=7)
+    fig.tight_layout()
+    return images | {"fit_seconds": _save(fig, job_dir / EXPLAIN_DIR / "fit_seconds.png")}
 
 
 def _board_columns(metric: str) -> list[str]:

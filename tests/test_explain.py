@@ -150,6 +150,8 @@ def test_report_shows_the_data_leaderboard_insights_and_explanations(jobs: dict)
     assert interval["metric"] == "Accuracy" and 0 <= interval["low"] <= interval["high"] <= 1
     assert f"95% bootstrap interval {interval['low']:.4f}–{interval['high']:.4f}" in page
     assert 'alt="calibration"' in page and (job.path / "explain" / "calibration.png").is_file()
+    for chart in ("search_progress", "fit_seconds"):  # objective by trial with the best so far; time per model
+        assert f'alt="{chart}"' in page and (job.path / "explain" / f"{chart}.png").is_file()
     importance = pd.read_csv(job.path / "explain" / "importance.csv")
     assert f"<td>{importance['column'][0]}</td>" in page  # the importance table names its columns
     missing = sorted((c for c in job.profile["column_profiles"] if c["missing"]), key=lambda c: -c["missing"])
