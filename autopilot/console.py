@@ -158,9 +158,12 @@ class ConsoleReporter:
 
 
 def _console() -> Console:
-    """Rich on a terminal; piped into a file or a log, lines are not cut at 80 columns (nor table cells)."""
+    """Rich on a terminal or in Jupyter; piped into a file or a log, lines are not cut at 80 columns (nor table
+    cells)."""
     console = Console(highlight=False)
-    return console if console.is_terminal else Console(highlight=False, soft_wrap=True, width=240)
+    if console.is_terminal or console.is_jupyter:
+        return console
+    return Console(highlight=False, soft_wrap=True, width=240)
 
 
 def _cell(value: object, column: str = "") -> str:

@@ -145,7 +145,7 @@ def _write_search_charts(job_dir: Path, metric_name: str) -> dict:
     fig.tight_layout()
     images = {"search_progress": _save(fig, job_dir / EXPLAIN_DIR / "search_progress.png")}
     slowest = done.sort_values("fit_seconds").tail(20)
-    fig, ax = plt.subplots(figsize=(5.5, 0.6 + 0.22 * len(slowest)))
+    fig, ax = plt.subplots(figsize=(5.5, max(2.0, 0.8 + 0.22 * len(slowest))))
     ax.barh(slowest["trial"], slowest["fit_seconds"], color="#4c72b0")
     ax.set(xlabel="seconds to fit", title="time per model" + (" (the 20 slowest)" if len(done) > 20 else ""))
     ax.tick_params(axis="y", labelsize=7)
