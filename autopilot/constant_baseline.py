@@ -27,7 +27,7 @@ def constant_scores(problem: Problem, learned_from: pd.Series, scored: pd.Series
         return score_all(problem.problem_type, y, np.full(len(y), float(learned_from.astype("float64").mean())), None)
     index = {c: i for i, c in enumerate(problem.classes)}
     shares = learned_from.map(index).value_counts(normalize=True).reindex(range(len(index)), fill_value=0.0)
-    y = scored.map(index).astype("int64").to_numpy()
+    y = scored.map(index).dropna().astype("int64").to_numpy()  # a label outside the classes is not scored
     proba = np.tile(shares.to_numpy(dtype="float64"), (len(y), 1))
     return score_all(problem.problem_type, y, np.full(len(y), int(shares.to_numpy().argmax())), proba)
 
