@@ -22,6 +22,7 @@ from pathlib import Path
 # should cost at most a tenth of the job; the report and notebooks are quick but import matplotlib and nbformat.
 POST_SHARES = {"explain": (0.08, 1.5), "report": (0.03, 1.5), "notebooks": (0.02, 0.5)}
 TRACKING_SHARE = (0.03, 3.0)  # logging to MLflow at the end (files and best/ as a model), when the job is tracked
+LATER_STAGES = (*POST_SHARES, "tracking")  # after the search (and refit), in the order they run
 REFIT_SHARE = 0.15  # kept for retraining the best model on every labelled row, when the plan refits
 REFIT_GRACE = 1.0  # seconds: a refit this quick goes ahead even past its share (the tolerance absorbs it)
 TOLERANCE = (5.0, 0.10)  # the job ends within limit + max(5 s, 10%)
@@ -81,7 +82,7 @@ class JobBudget:
 
     def post_reserve(self) -> float:
         """Seconds kept for explain, report, notebooks and tracking."""
-        return sum(self.planned.get(name, 0.0) for name in (*POST_SHARES, "tracking"))
+        return sum(self.planned.get(name, 0.0) for name in LATER_STAGES)
 
     def plan_stages(self, refit: bool, tracking: bool = False) -> dict[str, float]:
         """Split what is left of the limit: each stage after the search its share, the search the rest."""
@@ -111,7 +112,7 @@ class JobBudget:
         of the limit minus the shares of the stages still to come."""
         if self.limit is None:
             return None
-        order = ["refit", *POST_SHARES, "tracking"]
+        order = ["refit", *LATER_STAGES]
         later = order[order.index(stage) + 1 :] if stage in order else []
         left = (self.remaining() or 0.0) - sum(self.planned.get(s, 0.0) for s in later)
         return max(0.0, min(self.planned.get(stage, left), left))

@@ -110,8 +110,7 @@ def _stages(
     with budget.stage("search"):
         _search(prepared, config, trial_data, finished, reporter, budget)
     results = load_results(job_dir)  # the files are the record, resumed runs' trials included
-    every_row = not _scored_by(prepared).startswith("holdout")  # cross-validated or out of fold: every row scored
-    baseline = write_constant_baseline(job_dir, prepared.problem, every_row) if results else None
+    baseline = write_constant_baseline(job_dir, prepared.problem, _every_row_scored(prepared)) if results else None
     board = build_leaderboard(results, prepared.problem, _scored_by(prepared), baseline)
     write_leaderboard(job_dir, board)
     job.update(finished=now(), seconds=round(budget.elapsed(), 3), budget=budget.to_dict())
@@ -335,10 +334,15 @@ def _resolved(prepared: Prepared, config: JobConfig) -> dict:
     }
 
 
+def _every_row_scored(prepared: Prepared) -> bool:
+    """Whether the trials are scored on every labelled row (out of fold, or cross-validated), not a holdout."""
+    return prepared.bagged or (prepared.mode != "ensembling" and bool(_cv_folds(prepared)))
+
+
 def _scored_by(prepared: Prepared) -> str:
     rows = prepared.labelled_rows
     if prepared.bagged:
         return f"{prepared.plan.folds}-fold out-of-fold predictions over every labelled row ({rows:,})"
-    if prepared.mode != "ensembling" and _cv_folds(prepared):
+    if _every_row_scored(prepared):
         return f"{CV_FOLDS}-fold cross-validation over every labelled row ({rows:,})"
     return f"holdout validation ({len(prepared.validation_rows):,} rows)"

@@ -34,9 +34,13 @@ UNCHECKED |= {"tracking_uri", "experiment", "register_model"}  # where the job i
 def job_dir_for(output: str | None, job_name: str | None, source: SourceInfo) -> Path:
     if output:
         return Path(output)
-    stem = Path(source.path).name.split(".")[0] if source.format != "dataframe" else "dataframe"
-    name = job_name or f"{stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    name = job_name or f"{data_stem(source.path, source.format)}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
     return Path(DEFAULT_OUTPUT_ROOT) / name
+
+
+def data_stem(path: str | None, format: str) -> str:
+    """The data file's name without its extensions (``penguins`` for penguins.csv); ``dataframe`` for a DataFrame."""
+    return Path(path).name.split(".")[0] if format != "dataframe" and path else "dataframe"
 
 
 def check_folder(job_dir: Path, config: dict, data: dict) -> bool:

@@ -21,7 +21,7 @@ from autopilot.errors import ConfigError
 
 INSTALL = 'pip install -c constraints.txt -e ".[mlflow]"'
 URI_ENV = "MLFLOW_TRACKING_URI"
-SCHEMES = {"", "file", "http", "https", "sqlite", "postgresql", "mysql", "mssql", "databricks", "databricks-uc", "uc"}
+SCHEMES = {"file", "http", "https", "sqlite", "postgresql", "mysql", "mssql", "databricks", "databricks-uc", "uc"}
 FAST_FAILURE = {  # an unreachable server is a warning within seconds, not MLflow's minutes of retries
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
@@ -49,16 +49,16 @@ def check_tracking(given: str | None) -> str | None:
         import mlflow  # noqa: F401
     except ImportError:
         raise ConfigError(f"{source} needs MLflow, which is not installed: {INSTALL}") from None
-    for name, value in FAST_FAILURE.items():
-        os.environ.setdefault(name, value)
-    if is_file_store(uri):
-        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # asked for by name: MLflow 3 keeps it, deprecated
     scheme = urlparse(uri).scheme.split("+")[0]  # a database URL may name its driver: postgresql+psycopg2://
     if scheme not in SCHEMES:
         raise ConfigError(
             f"{source} {uri}: MLflow cannot track there; give a server (http://HOST:PORT), sqlite:///FILE.db, "
             "a database URL or a folder"
         )
+    for name, value in FAST_FAILURE.items():
+        os.environ.setdefault(name, value)
+    if scheme == "file":  # a folder, asked for by name: MLflow 3 keeps that store, deprecated, behind this switch
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
     from mlflow.tracking import MlflowClient
 
     try:
@@ -68,10 +68,6 @@ def check_tracking(given: str | None) -> str | None:
         first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
         raise ConfigError(f"{source} {uri}: MLflow cannot use it ({first[:200]})") from None
     return uri
-
-
-def is_file_store(uri: str) -> bool:
-    return urlparse(uri).scheme in ("", "file")
 
 
 def track_job(

@@ -1,7 +1,7 @@
 """One job's MLflow run: created (or continued, for a resumed job) with the job's resolved settings as params, each
 trial a nested run logged as it finishes, and at the end the best trial's metrics, the job's files and best/ as a
 pyfunc model. Every MLflow call goes through ``_guarded``: during a job the first failure is one warning and tracking
-stops there; ``autopilot track`` (``warn=None``) raises it instead."""
+stops there; ``autopilot track`` (``strict``) raises it instead."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from autopilot.errors import JobError
 from autopilot.io import read_json, write_json
+from autopilot.job_folder import data_stem
 from autopilot.leaderboard import load_results
 from autopilot.search.spec import TrialResult
 from autopilot.tracking import quiet, tracking_uri
@@ -253,11 +254,9 @@ class TrackedReporter:
 
 
 def default_experiment(job: dict) -> str:
-    """The data file's stem (``penguins`` for penguins.csv); ``dataframe`` for a job given a DataFrame."""
+    """The data file's stem (``penguins`` for penguins.csv), as the job folder's default name has it."""
     source = job.get("source") or {}
-    if source.get("format") == "dataframe" or not source.get("path"):
-        return "dataframe"
-    return Path(source["path"]).name.split(".")[0] or "autopilot"
+    return data_stem(source.get("path"), source.get("format", "dataframe"))
 
 
 def job_params(job: dict) -> dict:
@@ -296,17 +295,22 @@ def _param(key: str, value: object) -> object:
     from mlflow.entities import Param
 
     text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return Param(re.sub(r"[^\w\-. /]", "_", str(key))[:250], text[:MAX_PARAM])
+    return Param(_key(key)[:250], text[:MAX_PARAM])
 
 
 def _metrics(values: dict, timestamp: int) -> list:
     from mlflow.entities import Metric
 
     return [
-        Metric(re.sub(r"[^\w\-. /]", "_", str(k)), float(v), timestamp, 0)
+        Metric(_key(k), float(v), timestamp, 0)
         for k, v in values.items()
         if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
     ]
+
+
+def _key(name: object) -> str:
+    """A param or metric name as MLflow allows it: letters, digits, _ - . / and spaces."""
+    return re.sub(r"[^\w\-. /]", "_", str(name))
 
 
 def _reason(exc: BaseException) -> str:
