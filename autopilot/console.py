@@ -108,8 +108,11 @@ class ConsoleReporter:
         self._refresh()
 
     def trial_finished(self, result: TrialResult) -> None:
-        """One line per trial; with a search under way (not in ensembling) the live counts move too."""
+        """One line per trial; with a search under way the live counts move too. In ensembling (no search under
+        way) each model had its line as AutoGluon trained it, so only a failure gets one here."""
         budget = f" (budget {result.spec.budget:.2g})" if result.spec.budget < 1 else ""
+        if result.ok and self._progress is None:
+            return
         if result.ok:
             self._note_best(result)
             scores = ", ".join(f"{k} {v:.4f}" for k, v in list(result.metrics.items())[:3])

@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from autopilot.budget import refit_skipped
-from autopilot.candidates import get_candidate
+from autopilot.ensemble_families import hyperparameters, settings_for_models
 from autopilot.ensemble_plan import EnsemblePlan
-from autopilot.errors import ConfigError, PredictionError
+from autopilot.errors import PredictionError
 from autopilot.io import read_json, write_json
 from autopilot.metrics import BINARY, score_all
 from autopilot.pipeline import AutopilotPipeline, require_rows
@@ -37,41 +37,7 @@ AG_DIR = "autogluon"
 CANDIDATE = "autogluon"
 REFIT_FILE = "refit.joblib"  # the best trial's pipeline retrained on every labelled row
 SCORED_FILE = "scored.json"  # in autogluon/: written once every model is scored (and refit); a resume trusts only that
-FAMILIES = {  # Autopilot's names -> AutoGluon's model keys and settings: about ten trials in all
-    "lightgbm": (
-        "GBM",
-        [
-            {},
-            {"extra_trees": True, "ag_args": {"name_suffix": "XT"}},
-            {  # AutoGluon's own large LightGBM, trained after every other model (its priority is kept)
-                "learning_rate": 0.03,
-                "num_leaves": 128,
-                "feature_fraction": 0.9,
-                "min_data_in_leaf": 3,
-                "ag_args": {"name_suffix": "Large", "priority": 0},
-            },
-        ],
-    ),
-    "catboost": ("CAT", {}),
-    "xgboost": ("XGB", {}),
-    "randomforest": (
-        "RF",
-        [
-            {"criterion": "gini", "ag_args": {"problem_types": ["binary", "multiclass"]}},
-            {"criterion": "squared_error", "ag_args": {"problem_types": ["regression"]}},
-        ],
-    ),
-    "extra-trees": (
-        "XT",
-        [
-            {"criterion": "gini", "ag_args": {"problem_types": ["binary", "multiclass"]}},
-            {"criterion": "squared_error", "ag_args": {"problem_types": ["regression"]}},
-        ],
-    ),
-    "linear-learner": ("AP_LL", {}),  # autopilot's own (ensemble_candidates.py), not AutoGluon's LR
-    "mlp": ("AP_MLP", {}),
-    "nn-torch": ("NN_TORCH", {}),
-}
+DATE_PARTS = ["year", "month", "day", "dayofweek", "dayofyear", "hour"]  # AutoGluon's default lacks the last two
 AG_METRICS = {
     "Accuracy": "accuracy",
     "BalancedAccuracy": "balanced_accuracy",
@@ -90,79 +56,6 @@ AG_METRICS = {
 }
 
 
-OWN_MODELS = {"AP_LL": "LinearLearnerModel", "AP_MLP": "MLPModel"}  # AutoGluon keys -> classes in ensemble_candidates
-DATE_PARTS = ["year", "month", "day", "dayofweek", "dayofyear", "hour"]  # AutoGluon's default lacks the last two
-
-
-MODEL_NAMES = {  # how AutoGluon names each family's models (the start of the name)
-    "lightgbm": "LightGBM",
-    "catboost": "CatBoost",
-    "xgboost": "XGBoost",
-    "randomforest": "RandomForest",
-    "extra-trees": "ExtraTrees",
-    "linear-learner": "LinearLearner",
-    "mlp": "AutopilotMLP",
-    "nn-torch": "NeuralNetTorch",
-}
-
-
-def untrained_families(families: list[str], models: list[str]) -> list[str]:
-    """The families of which none of ``models`` (AutoGluon's model names) is one."""
-    return [f for f in families if not any(m.startswith(MODEL_NAMES[f]) for m in models)]
-
-
-def resolve_families(names: list[str] | None) -> list[str]:
-    """Autopilot's algorithm names for ensembling mode (all when none are given)."""
-    if not names:
-        return list(FAMILIES)
-    chosen = []
-    for raw in names:
-        name = raw.strip().lower().replace("_", "-")
-        if name not in FAMILIES:
-            raise ConfigError(f"algorithm '{raw}' is not used in ensembling mode; choose from {', '.join(FAMILIES)}")
-        chosen.append(name)
-    return list(dict.fromkeys(chosen))
-
-
-def hyperparameters(families: list[str], portfolio: bool = False) -> dict:
-    """AutoGluon's hyperparameters for the families, each given a priority so they train in the listed order;
-    with ``portfolio``, AutoGluon's zero-shot portfolio settings of the families follow (negative priorities, in
-    the portfolio's order), and the MLP's own portfolio, for the time the defaults leave. Autopilot's own models
-    are keyed by their AutoGluon model class (``ensemble_candidates.py``)."""
-    out: dict = {}
-    for rank, family in enumerate(families):
-        key, settings = FAMILIES[family]
-        listed = settings if isinstance(settings, list) else [settings]
-        out[key] = [{**s, "ag_args": {"priority": 1000 - 10 * rank, **s.get("ag_args", {})}} for s in listed]
-    if portfolio:
-        from autogluon.tabular.configs.hyperparameter_configs import get_hyperparameter_config
-
-        zeroshot = get_hyperparameter_config("zeroshot")
-        for key in out:
-            out[key] += [s for s in zeroshot.get(key, []) if s.get("ag_args", {}).get("priority", 0) < 0]
-        if "AP_MLP" in out:
-            own = get_candidate("mlp").portfolio({})
-            out["AP_MLP"] += [{**s, "ag_args": {"priority": -1 - i}} for i, s in enumerate(own)]
-    return _with_model_classes(out)
-
-
-def _with_model_classes(settings: dict) -> dict:
-    """Autopilot's own models keyed by their AutoGluon class, which AutoGluon's registry does not know by name."""
-    if not any(key in OWN_MODELS for key in settings):
-        return settings
-    from autopilot import ensemble_candidates
-
-    return {getattr(ensemble_candidates, OWN_MODELS.get(k, ""), k): v for k, v in settings.items()}
-
-
-def describe_settings(family: str) -> tuple[str, str]:
-    """A family's model, as the candidate notebook names it, and its default settings as JSON."""
-    key, _ = FAMILIES[family]
-    model = f"autopilot.ensemble_candidates.{OWN_MODELS[key]}" if key in OWN_MODELS else key
-    (settings,) = hyperparameters([family]).values()
-    return model, json.dumps({model: settings})
-
-
 @dataclass(frozen=True)
 class EnsembleRun:
     """What the trial process is told: the plan, and the ``time.monotonic()`` deadlines of the fit and the refit."""
@@ -173,6 +66,7 @@ class EnsembleRun:
     fit_until: float | None = None
     refit_until: float | None = None
     progress_file: str | None = None
+    models: tuple[str, ...] = ()  # only these (a job's model and its members, remade from the data file), no refit
 
 
 def run_ensembling(data: TrialData, run: EnsembleRun) -> list[str]:
@@ -201,7 +95,7 @@ def run_ensembling(data: TrialData, run: EnsembleRun) -> list[str]:
         every_row if bagging else train,
         tuning_data=None if bagging else validation,
         time_limit=_seconds_until(run.fit_until),
-        hyperparameters=hyperparameters(run.plan.families, portfolio=run.plan.portfolio),
+        hyperparameters=_settings(run),
         num_bag_folds=run.plan.folds,
         num_stack_levels=run.plan.stack_levels,
         num_gpus=run.gpus,
@@ -214,9 +108,16 @@ def run_ensembling(data: TrialData, run: EnsembleRun) -> list[str]:
     )
     results = _score_models(predictor, problem, coercer, validation if not bagging else every_row, data, run)
     rows = (len(train), len(every_row))
-    notes = [] if bagging else _refit_best(predictor, results, problem, coercer, data, run.refit_until, rows)
+    refit = not (bagging or run.models)
+    notes = _refit_best(predictor, results, problem, coercer, data, run.refit_until, rows) if refit else []
     write_json(Path(data.trials_dir).parent / AG_DIR / SCORED_FILE, {"trials": [r.spec.id for r in results]})
     return notes  # the marker last: a run killed while refitting (AutoGluon rewrites its files) is run again
+
+
+def _settings(run: EnsembleRun) -> dict:
+    if run.models:
+        return settings_for_models(run.plan.families, run.plan.portfolio, list(run.models))
+    return hyperparameters(run.plan.families, portfolio=run.plan.portfolio)
 
 
 def scored_completely(job_dir: Path) -> bool:
@@ -272,7 +173,10 @@ def _score_models(
         truth = pipeline.encode_target(scored[problem.target])
         seconds = float(board.loc[model, "pred_time_val"])  # AutoGluon's timing on the rows it scored
         metrics = {**score_all(problem.problem_type, truth, codes, proba), "predict_seconds": seconds}
-        result = TrialResult(spec, SUCCEEDED, metrics, float(board.loc[model, "fit_time"]), None, scored_by)
+        own, with_members = (float(board.loc[model, k]) for k in ("fit_time_marginal", "fit_time"))
+        if with_members > own:  # an ensemble or a stack-level model: AutoGluon's fit_time adds its members'
+            metrics["fit_seconds_with_members"] = with_members
+        result = TrialResult(spec, SUCCEEDED, metrics, own, None, scored_by)
         folder = Path(data.trials_dir) / spec.id
         write_predictions(folder / PREDICTIONS_FILE, truth, codes, proba, pipeline.classes)
         save_outcome(folder, result, pipeline, None)

@@ -109,9 +109,6 @@ def plan_ensembling(
         if scheme[4] * SAFETY <= search_seconds:
             reason = f"estimated {scheme[4]:.0f} s fits {search_seconds:.0f} s of search ({size})"
             return EnsemblePlan(*scheme[:4], families, round(one_pass, 2), [reason], portfolio)
-    reason = (
-        f"even one pass and a refit (~{1.5 * one_pass:.0f} s) may not fit the {search_seconds:.0f} s the search has "
-        f"beside a refit's share ({size})"
-    )
-    refit = "no time kept for a refit: the best is refit on every row only if time is left"
+    reason = f"{size}: a pass and a refit (~{1.5 * one_pass:.0f} s) need over half the {search_seconds:.0f} s for them"
+    refit = "so the search takes the refit's share too"
     return EnsemblePlan("holdout", 0, 0, False, families, round(one_pass, 2), [reason, refit], portfolio)

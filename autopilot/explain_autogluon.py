@@ -53,7 +53,9 @@ def sized_tree_shap(
         parts.append(rest)
     values = pd.concat([p[0] for p in parts])
     base, outputs = (np.concatenate([p[i] for p in parts]) for i in (1, 2))
-    note = "" if n == len(rows) else f"explained {n} of {len(rows)} rows to fit {seconds:.1f} s"
+    note = "" if n == len(rows) else f"explained {n} of {len(rows)} rows"
+    if note:
+        note += ", the fewest it explains: no time was left" if seconds < 0.05 else f" to fit its {seconds:.1f} s"
     return values, base, outputs, parts[0][3], note
 
 

@@ -30,14 +30,14 @@ from autopilot.ensemble import (
     EnsembleRun,
     run_ensembling,
     scored_completely,
-    untrained_families,
 )
+from autopilot.ensemble_families import untrained_families
 from autopilot.ensemble_plan import plan_ensembling
 from autopilot.errors import NoSuccessfulTrialError
 from autopilot.io import atomic_path, read_json, write_json
 from autopilot.job_folder import hold_folder
 from autopilot.leaderboard import build_leaderboard, load_results, write_leaderboard
-from autopilot.metrics import get_metric
+from autopilot.metrics import Metric, get_metric
 from autopilot.notebooks import write_notebooks
 from autopilot.prepare import Prepared, prepare, validation_fraction
 from autopilot.preprocess import feature_kinds
@@ -246,7 +246,9 @@ def _ensemble(
     run = EnsembleRun(prepared.plan, seed, gpus, fit_until, refit_until, str(progress))
     with TrialProcessExecutor(deadline=kill_at) as executor:
         future = executor.submit(run_ensembling, data, run)
-        outcome = _follow(future, progress, reporter)
+        outcome = _follow(
+            future, progress, reporter, get_metric(prepared.problem.metric, prepared.problem.problem_type)
+        )
     notes, error = (outcome, None) if isinstance(outcome, list) else ([], outcome)
     for note in notes:
         budget.shrink(note)
@@ -261,10 +263,14 @@ def _ensemble(
         budget.shrink(f"no model of {', '.join(missing)} finished within the search's time")
     for result in results:
         reporter.trial_finished(result)
+    scored = [r for r in results if r.ok]
+    if scored:
+        reporter.plan(f"  scored {len(scored)} models, {scored[0].scored_by}")
 
 
-def _follow(future: Future, progress: Path, reporter: Reporter) -> list[str] | BaseException:
-    """Show each model AutoGluon trains as it finishes; the run's notes when it ends, or its exception."""
+def _follow(future: Future, progress: Path, reporter: Reporter, objective: Metric) -> list[str] | BaseException:
+    """Show each model AutoGluon trains as it finishes (its score on the objective: AutoGluon's validation score,
+    higher-is-better, turned back for a loss); the run's notes when it ends, or its exception."""
     seen = 0
     while True:
         try:
@@ -278,7 +284,8 @@ def _follow(future: Future, progress: Path, reporter: Reporter) -> list[str] | B
         for line in lines[seen:]:
             model = json.loads(line)
             score = model.get("score_val")
-            shown = "" if score is None else f", AutoGluon's validation score {score:.4f}"
+            value = None if score is None else (score if objective.greater_is_better else -score)
+            shown = "" if value is None else f", {objective.name} {value:.4f}"
             reporter.plan(f"  trained {model['model']} in {model['fit_seconds']:.1f} s{shown}")
         seen = len(lines)
         if outcome is not None:

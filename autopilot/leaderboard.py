@@ -42,7 +42,9 @@ def build_leaderboard(
     first after the candidate. A multi-fidelity trial that was not promoted to a larger budget is ``stopped-early``.
     ``scored_by`` names how the trials were scored, unless a trial says so itself. Binary problems get a
     ``threshold`` column: the decision threshold the trial tuned (empty where none was). ``note`` flags a trial no
-    better than the constant ``baseline`` (explain/constant_baseline.json)."""
+    better than the constant ``baseline`` (explain/constant_baseline.json). ``fit_seconds`` is a model's own
+    training time; ``fit_seconds_with_members`` (an ensemble or stack-level model) adds its members', which ties
+    break on."""
     promoted = {(r.spec.candidate, json.dumps(r.spec.params, sort_keys=True), r.spec.budget) for r in results}
     objective = METRICS[problem.metric]
     others = [m.name for m in metrics_for(problem.problem_type) if m.name != objective.name]
@@ -54,6 +56,7 @@ def build_leaderboard(
             **{name: r.metrics.get(name) for name in others},
             "threshold": r.metrics.get("threshold"),
             "fit_seconds": round(r.seconds, 3),
+            "fit_seconds_with_members": _rounded(r.metrics.get("fit_seconds_with_members")),
             "predict_seconds": _rounded(r.metrics.get("predict_seconds")),
             "budget": r.spec.budget,
             "status": _status(r, promoted),
@@ -71,6 +74,7 @@ def build_leaderboard(
         *others,
         *(["threshold"] if problem.problem_type == BINARY else []),
         "fit_seconds",
+        "fit_seconds_with_members",
         "predict_seconds",
         "budget",
         "status",
@@ -83,7 +87,8 @@ def build_leaderboard(
     second = METRICS[tie_break(problem)]
     board["_failed"] = board["status"] == "failed"
     board["_second"] = [r.metrics.get(second.name) for r in results]
-    board["_cost"] = board["fit_seconds"] + pd.to_numeric(board["predict_seconds"]).fillna(0.0)
+    fit = pd.Series([r.metrics.get("fit_seconds_with_members", r.seconds) for r in results], index=board.index)
+    board["_cost"] = fit + pd.to_numeric(board["predict_seconds"]).fillna(0.0)  # an ensemble costs its members too
     board = board.sort_values(
         ["_failed", "budget", objective.name, "_second", "_cost", "trial"],
         ascending=[True, False, not objective.greater_is_better, not second.greater_is_better, True, True],

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from autopilot.candidates import get_candidate
-from autopilot.ensemble import describe_settings
+from autopilot.ensemble_families import describe_settings
 from autopilot.ensemble_plan import EnsemblePlan
 from autopilot.insights import outliers, suggestions
 from autopilot.io import atomic_path

@@ -19,7 +19,7 @@ from autopilot.data.leakage import warning
 from autopilot.data.split import validation_share
 from autopilot.data.values import tidy_values
 from autopilot.device import check_device
-from autopilot.ensemble import resolve_families
+from autopilot.ensemble_families import resolve_families
 from autopilot.ensemble_plan import EnsemblePlan
 from autopilot.job_folder import check_folder, data_fingerprint, job_dir_for
 from autopilot.preprocess import feature_kinds

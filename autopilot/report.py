@@ -22,6 +22,7 @@ from autopilot.evaluation import model_insights
 from autopilot.explain import EXPLAIN_ROWS, Explanation, explain
 from autopilot.io import atomic_path, read_json, write_json
 from autopilot.metrics import METRICS
+from autopilot.model_card import model_card
 from autopilot.pipeline import AutopilotPipeline
 from autopilot.predictions import PREDICTIONS_FILE, read_predictions
 from autopilot.search.runner import MODEL_FILE
@@ -57,9 +58,11 @@ def write_report(job_dir: str | Path, explain_seconds: float | None = None) -> l
         None if predictions is not None else f"the {len(validation):,} validation rows, held out from the trial's model"
     )
     images |= _write_insights(job_dir / EXPLAIN_DIR, insights)
+    card = model_card(pipeline)
+    write_json(job_dir / EXPLAIN_DIR / "model_card.json", card)
     page = job_dir / "report.html"
     with atomic_path(page) as tmp:
-        tmp.write_text(_render(job_dir, explanation, insights, images, seconds), encoding="utf-8")
+        tmp.write_text(_render(job_dir, explanation, insights, images, seconds, card), encoding="utf-8")
     return [explanation.shrunk] if explanation.shrunk else []
 
 
@@ -162,7 +165,7 @@ def _write_csv(path: Path, frame: pd.DataFrame, index: bool = False) -> None:
         frame.to_csv(tmp, index=index)
 
 
-def _render(job_dir: Path, explanation: Explanation, insights: dict, images: dict, seconds: float) -> str:
+def _render(job_dir: Path, explanation: Explanation, insights: dict, images: dict, seconds: float, card: dict) -> str:
     env = _environment()
     job, profile, problem = (read_json(job_dir / f"{n}.json") for n in ("job", "profile", "problem"))
     board = pd.read_csv(job_dir / "leaderboard.csv")
@@ -185,6 +188,7 @@ def _render(job_dir: Path, explanation: Explanation, insights: dict, images: dic
         tables={name: _html(t, index=name == "confusion_matrix") for name, t in insights["tables"].items()},
         images=images,
         bias_section=bias_section(job_dir),
+        card=card,
     )
 
 

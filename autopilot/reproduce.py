@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +16,12 @@ import pyarrow.compute as pc
 
 from autopilot.data import read_table, split_train_validation
 from autopilot.data.values import tidy_values
+from autopilot.ensemble import AG_DIR, EnsembleRun, run_ensembling
+from autopilot.ensemble import CANDIDATE as AUTOGLUON
+from autopilot.ensemble_plan import EnsemblePlan
 from autopilot.errors import ConfigError
 from autopilot.io import read_json
+from autopilot.leaderboard import load_results
 from autopilot.pipeline import AutopilotPipeline
 from autopilot.preprocess import build_preprocessor
 from autopilot.problem import Problem
@@ -118,11 +123,38 @@ def retrain_trial(
     files = JobFiles.read(job_dir)
     trial = trial or files.best_trial
     spec = files.spec(trial)
-    if spec.candidate == "autogluon":
-        raise ConfigError(
-            f"trial {trial} is an AutoGluon model, fitted inside AutoGluon's own time-limited search; "
-            "re-run the ensembling job to refit it"
-        )
+    if spec.candidate == AUTOGLUON:
+        raise ConfigError(f"trial {trial} is an AutoGluon model: retrain it with retrain_autogluon(job_dir, trial)")
     train, validation = split_frames(job_dir, data)
     metrics, pipeline = fit_and_score(spec, trial_data(job_dir, device), train, validation)
     return pipeline, metrics
+
+
+def retrain_autogluon(job_dir: str | Path, trial: str | None = None, data: str | Path | None = None) -> dict:
+    """Retrain an ensembling job's AutoGluon model (the best when none is named) from the data file and score it
+    as the job did; returns its metrics. The same split, plan (holdout or bagging, stack levels), settings and seed,
+    but only the models it needs (itself, or an ensemble and its members), with no time limit and in a scratch
+    folder that is removed. Its score matches the leaderboard's where no model of it was cut short by the job's
+    time limit (AutoGluon stops a model's boosting rounds or epochs early to meet it)."""
+    from autogluon.tabular import TabularPredictor
+
+    files = JobFiles.read(job_dir)
+    trial = trial or files.best_trial
+    model = files.spec(trial).params.get("model")
+    if files.spec(trial).candidate != AUTOGLUON:
+        raise ConfigError(f"trial {trial} is not an AutoGluon model: retrain it with retrain_trial(job_dir, trial)")
+    saved = TabularPredictor.load(str(files.path / AG_DIR), verbosity=0)
+    members = tuple(saved._trainer.get_minimum_model_set(model))
+    plan = EnsemblePlan(**files.job["resolved"]["ensemble_plan"])
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        (folder / "data").mkdir()
+        for name, rows in zip(("train", "validation"), split_frames(job_dir, data), strict=True):
+            rows.to_parquet(folder / "data" / f"{name}.parquet", index=False)
+        paths = [str(folder / "data" / f"{name}.parquet") for name in ("train", "validation")]
+        trial_data = TrialData(*paths, str(folder / "trials"), files.problem.to_dict(), files.profile)
+        run_ensembling(trial_data, EnsembleRun(plan, files.job["resolved"]["seed"], models=members))
+        remade = {r.spec.params.get("model"): r for r in load_results(folder)}
+    if model not in remade or not remade[model].ok:
+        raise ConfigError(f"retraining did not remake {model} (AutoGluon made {', '.join(remade) or 'nothing'})")
+    return remade[model].metrics

@@ -91,7 +91,7 @@ def test_a_refit_is_skipped_when_it_does_not_fit_unless_it_takes_under_a_second(
 
 
 def test_a_given_time_limit_spends_what_the_defaults_leave_on_the_portfolio() -> None:
-    from autopilot.ensemble import hyperparameters
+    from autopilot.ensemble_families import hyperparameters
 
     given = plan_ensembling(rows=344, columns=7, classes=3, search_seconds=45, cores=2, portfolio=True)
     picked = plan_ensembling(rows=344, columns=7, classes=3, search_seconds=45, cores=2)

@@ -368,3 +368,25 @@ def test_pipeline_handles_missing_values_and_unseen_categories(key: str, tmp_pat
     again = AutopilotPipeline.load(tmp_path / "p.joblib").predict_frame(new)
     pd.testing.assert_frame_equal(out, again)
     assert (pipeline.predict(validation) == validation["label"]).mean() > 0.7
+
+
+@pytest.mark.parametrize("key", sorted(REGISTRY))
+def test_probability_columns_follow_the_problems_class_order(key: str) -> None:
+    """Issue 18's collapsed MLP (AUC 0.15 on penguins) smelled of a class-order bug: with labels whose sorted order
+    differs from the order they appear in, each class's probability column must rank that class's rows first."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=600)
+    label = np.select([x < -0.5, x < 0.5], ["zeta", "alpha"], "mu")  # appearance order differs from sorted order
+    frame = pd.DataFrame({"x": x, "noise": rng.normal(size=600), "label": label})
+    train, validation = frame.iloc[:450], frame.iloc[450:]
+    table = table_from_pandas(train)
+    problem = infer_problem(table, "label")
+    fast = {k: v for k, v in FAST.items() if k in _init_params(REGISTRY[key]) and k != "device"}
+    model = make_model(TrialSpec("001", key, fast, 1.0, 0), problem, "cpu")
+    pre = build_preprocessor(profile_table(table, "label"), "label", categorical_encoding=model.categorical_encoding)
+    pipeline = AutopilotPipeline(pre, model, problem).fit(train, validation)
+    _, proba = pipeline.predict_encoded(validation)
+    for code, name in enumerate(pipeline.classes):
+        assert roc_auc_score(validation["label"] == name, proba[:, code]) > 0.9, (key, name)

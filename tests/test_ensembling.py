@@ -36,13 +36,54 @@ def test_ensembling_reports_every_autogluon_model_as_a_trial(ensemble_job) -> No
     assert (board["status"] == "succeeded").all() and (board["candidate"] == "autogluon").all()
     assert board["Accuracy"].iloc[0] == board["Accuracy"].max() > 0.9
     assert board["predict_seconds"].notna().all() and (board["fit_seconds"] > 0).all()
+    by_model = board.assign(model=[t.split("-", 1)[1] for t in board["trial"]]).set_index("model")
+    members = by_model["fit_seconds_with_members"]  # AutoGluon's cumulative time, apart from the model's own
+    assert members["LightGBM_BAG_L1"] != members["LightGBM_BAG_L1"]  # a first-level model has no members: empty
+    assert members["WeightedEnsemble_L2"] > 10 * by_model.loc["WeightedEnsemble_L2", "fit_seconds"]
 
 
 def test_candidate_notebook_describes_the_autogluon_models(ensemble_job) -> None:
     text = (ensemble_job.path / "notebooks" / "candidate_definitions.ipynb").read_text()
     assert "### dpp0: lightgbm" in text and "AutoGluon model `GBM`" in text and "### dpp1: linear-learner" in text
     assert "AutoGluon model `autopilot.ensemble_candidates.LinearLearnerModel`" in text
-    assert "re-run the search above" in text  # AutoGluon models are refitted by re-running, not one by one
+    assert "retrain_autogluon(JOB" in text  # the best AutoGluon model is remade from the data file
+
+
+@pytest.mark.parametrize("model", ["LinearLearner_BAG_L1", "WeightedEnsemble_L2"])
+def test_an_autogluon_model_retrained_from_the_data_file_scores_as_the_leaderboard_says(ensemble_job, model) -> None:
+    from autopilot.reproduce import retrain_autogluon
+
+    board = ensemble_job.leaderboard.set_index("trial")
+    trial = next(t for t in board.index if t.endswith(f"-{model}"))
+    metrics = retrain_autogluon(ensemble_job.path, trial, data=PENGUINS)  # bagged; the ensemble with its members
+    for name in ("Accuracy", "LogLoss", "AUC"):
+        assert metrics[name] == pytest.approx(board.loc[trial, name], abs=1e-6), name
+
+
+def test_the_model_card_lists_an_ensembles_members_and_weights(ensemble_job) -> None:
+    from autopilot.model_card import model_card
+    from autopilot.pipeline import AutopilotPipeline
+    from autopilot.search.runner import MODEL_FILE
+
+    trial = next(t for t in ensemble_job.leaderboard["trial"] if t.endswith("-WeightedEnsemble_L2"))
+    card = model_card(AutopilotPipeline.load(ensemble_job.path / "trials" / trial / MODEL_FILE))
+    weights = [m["weight"] for m in card["members"]]
+    assert card["members"] and sum(weights) == pytest.approx(1.0, abs=1e-3) and weights == sorted(weights)[::-1]
+    assert all(m["model"].endswith("_BAG_L1") for m in card["members"]) and "weighted average" in card["summary"]
+    assert any("category codes" in line and "island" in line for line in card["preprocessing"])
+    stacked = next(t for t in ensemble_job.leaderboard["trial"] if t.endswith("-LightGBM_BAG_L2"))
+    card = model_card(AutopilotPipeline.load(ensemble_job.path / "trials" / stacked / MODEL_FILE))
+    assert "bagged: 5 models" in card["summary"] and "stacked on the predictions" in card["summary"]
+    assert card["members"] and all(m["weight"] is None for m in card["members"])
+
+
+@pytest.mark.slow  # retrains a stack-level model and its members (about a minute)
+def test_the_candidate_notebook_retrains_the_best_autogluon_model(ensemble_job) -> None:
+    from tests.test_notebooks import _execute, _printed
+
+    printed = _printed(_execute(ensemble_job.path / "notebooks" / "candidate_definitions.ipynb"))
+    assert "reproduced: within 1e-6 of the leaderboard's score" in printed, printed[-2000:]
+    assert "Accuracy: retrained" in printed
 
 
 def test_same_leaderboard_columns_in_both_modes(ensemble_job, tmp_path: Path) -> None:
@@ -184,7 +225,7 @@ def test_native_shap_of_bagged_and_weighted_tree_regressors_adds_up(
         np.testing.assert_allclose(total, pipeline.predict(rows), rtol=1e-4, err_msg=trial)  # exact, to float32
         assert list(explanation.values.columns) == pipeline.required_columns
     sized = explain(pipeline, rows, train, seconds=0.0)  # no time at all: only the two timed batches are explained
-    assert sized.shrunk == "explained 30 of 40 rows to fit 0.0 s"
+    assert sized.shrunk == "explained 30 of 40 rows, the fewest it explains: no time was left"
     pd.testing.assert_frame_equal(sized.values, explanation.values.iloc[:30])
     summary = json.loads((job.path / "explain" / "summary.json").read_text())
     assert summary["method"] == "native tree SHAP of AutoGluon's tree models"
@@ -210,7 +251,7 @@ def test_native_shap_maps_columns_the_library_renamed_back_by_position() -> None
 
 
 def test_families_that_trained_nothing_are_named() -> None:
-    from autopilot.ensemble import untrained_families
+    from autopilot.ensemble_families import untrained_families
 
     models = ["LightGBMXT_BAG_L1", "CatBoost_FULL", "WeightedEnsemble_L2"]
     families = ["lightgbm", "catboost", "nn-torch", "extra-trees"]

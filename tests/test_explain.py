@@ -159,6 +159,21 @@ def test_report_shows_the_data_leaderboard_insights_and_explanations(jobs: dict)
     assert f"{missing[0]['missing_pct']:.1f}%" in page and "None: every column is complete" not in page
 
 
+def test_the_model_card_says_what_the_best_model_is_and_how_its_rows_are_prepared(jobs: dict) -> None:
+    job = jobs["multiclass"]  # penguins_raw: numbers, categories, text and dates
+    card = json.loads((job.path / "explain" / "model_card.json").read_text())
+    best = job.leaderboard.iloc[0]
+    assert card["model"] == best["candidate"] and card["members"] == []
+    searched = json.loads(best["params"])
+    assert all(card["hyperparameters"][k] == pytest.approx(v) for k, v in searched.items())  # the trial's values
+    assert card["hyperparameters"]["seed"] == job.info["resolved"]["seed"]
+    kinds = {line.split(" columns")[0]: line for line in card["preprocessing"]}
+    assert {"numeric", "categorical", "datetime"} <= set(kinds)
+    assert "Island" in kinds["categorical"] and "Culmen Length (mm)" in kinds["numeric"]
+    page = (job.path / "report.html").read_text()
+    assert f"The best model: {card['model']}" in page and "missing values to the median" in page
+
+
 def test_explain_api_and_command(jobs: dict, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     job = jobs["regression"]
     rows = pd.read_csv(JOBS["regression"][0]).drop(columns=["progression"]).head(7)
