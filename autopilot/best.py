@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from autopilot.ensemble import REFIT_FILE
+from autopilot.ensemble import REFIT_FILE, REFIT_SUMMARY
 from autopilot.io import atomic_path, read_json, write_json
 from autopilot.preprocess import feature_kinds
 from autopilot.problem import Problem
@@ -37,7 +37,7 @@ def write_best(
         "objective": {"metric": problem.metric, "validation_score": top[problem.metric]},
         "scored_by": top["scored_by"],
         "trained_on": f"every labelled row ({rows[1]:,})" if every_row else f"the train rows ({rows[0]:,})",
-        "refit": read_json(trial / "refit.json") if refit else None,
+        "refit": read_json(trial / REFIT_SUMMARY) if refit else None,
         "problem": problem.to_dict(),
         "required_columns": feature_kinds(profile, problem.target),
         "pipeline_file": MODEL_FILE,

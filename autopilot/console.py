@@ -14,6 +14,7 @@ from rich.table import Table
 
 from autopilot.data.load import SourceInfo
 from autopilot.io import size_text
+from autopilot.leaderboard import tie_break
 from autopilot.metrics import Metric
 from autopilot.problem import Problem
 from autopilot.search.spec import TrialResult, TrialSpec
@@ -148,7 +149,7 @@ class ConsoleReporter:
         more = len(board) - LEADERBOARD_ROWS
         caption = f"{more} more in {job_dir / 'leaderboard.csv'}" if more > 0 else None
         table = Table(title=f"Leaderboard ({problem.metric}, best first)", caption=caption)
-        columns = ["rank", "trial", "candidate", problem.metric, "fit_seconds", "status"]
+        columns = _shown_columns(board, problem)
         for col in columns:
             table.add_column(col)
         for _, row in board.head(LEADERBOARD_ROWS).iterrows():
@@ -158,6 +159,16 @@ class ConsoleReporter:
         for _, row in flagged.iterrows():
             self.console.print(f"  [yellow]![/] {row['trial']}: {row['note']}: it learned nothing from the features")
         self.console.print(f"[bold]Job folder[/]: {job_dir}")
+
+
+def _shown_columns(board: pd.DataFrame, problem: Problem) -> list[str]:
+    """The candidate where they differ (not in ensembling: all are AutoGluon's), and the score ties break on where
+    the top rows tie on the objective."""
+    top = board.head(LEADERBOARD_ROWS)
+    candidate = ["candidate"] if board["candidate"].nunique() > 1 else []
+    second = tie_break(problem)
+    ties = [second] if second in board and top[problem.metric].nunique() < len(top) else []
+    return ["rank", "trial", *candidate, problem.metric, *ties, "fit_seconds", "status"]
 
 
 def _console() -> Console:

@@ -36,6 +36,7 @@ from autopilot.search.spec import SUCCEEDED, TrialResult, TrialSpec
 AG_DIR = "autogluon"
 CANDIDATE = "autogluon"
 REFIT_FILE = "refit.joblib"  # the best trial's pipeline retrained on every labelled row
+REFIT_SUMMARY = "refit.json"  # beside it: what the refit made, from how many rows, in how long
 SCORED_FILE = "scored.json"  # in autogluon/: written once every model is scored (and refit); a resume trusts only that
 DATE_PARTS = ["year", "month", "day", "dayofweek", "dayofyear", "hour"]  # AutoGluon's default lacks the last two
 AG_METRICS = {
@@ -220,7 +221,7 @@ def _refit_best(
     folder = Path(data.trials_dir) / best["trial"]
     pipeline.save(folder / REFIT_FILE)
     seconds = time.perf_counter() - start
-    write_json(folder / "refit.json", {"model": full, "rows": rows[1], "seconds": round(seconds, 3)})
+    write_json(folder / REFIT_SUMMARY, {"model": full, "rows": rows[1], "seconds": round(seconds, 3)})
     return []
 
 

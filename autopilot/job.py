@@ -27,6 +27,7 @@ from autopilot.device import resolve_device
 from autopilot.ensemble import (
     AG_DIR,
     DATE_PARTS,
+    REFIT_SUMMARY,
     EnsembleRun,
     run_ensembling,
     scored_completely,
@@ -134,7 +135,7 @@ def _stages(
             budget.shrink(note)
         write_baseline(job_dir)  # monitor/: Model Monitor's baseline of the rows the best model learned from
     for note in budget.shrunk:
-        reporter.plan(f"  [shrunk to fit the time limit] {note}")
+        reporter.plan(f"  shrunk to fit the time limit: {note}")
     job.update(finished=now(), seconds=round(budget.elapsed(), 3), budget=budget.to_dict())
     write_json(job_dir / "job.json", {**job, "status": "completed", "best_trial": board.iloc[0]["trial"]})
     reporter.finished(job_dir, board, prepared.problem)
@@ -266,6 +267,10 @@ def _ensemble(
     scored = [r for r in results if r.ok]
     if scored:
         reporter.plan(f"  scored {len(scored)} models, {scored[0].scored_by}")
+    for refit in (prepared.job_dir / "trials").glob(f"*/{REFIT_SUMMARY}"):
+        done = read_json(refit)
+        rows = f"every labelled row ({done['rows']:,})"
+        reporter.plan(f"  refit {refit.parent.name} on {rows} as {done['model']} in {done['seconds']:.1f} s, for best/")
 
 
 def _follow(future: Future, progress: Path, reporter: Reporter, objective: Metric) -> list[str] | BaseException:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from autopilot.budget import refit_skipped
 from autopilot.ensemble import CANDIDATE as AUTOGLUON
-from autopilot.ensemble import REFIT_FILE
+from autopilot.ensemble import REFIT_FILE, REFIT_SUMMARY
 from autopilot.io import read_json, write_json
 from autopilot.pipeline import AutopilotPipeline
 from autopilot.preprocess import build_preprocessor
@@ -54,5 +54,5 @@ def refit_best(job_dir: Path, board: pd.DataFrame, data: TrialData, seconds: flo
     pipeline.threshold = scored.threshold
     pipeline.save(folder / REFIT_FILE)
     took = round(time.perf_counter() - start, 3)
-    write_json(folder / "refit.json", {"rows": len(every_row), "changed": changed, "seconds": took})
+    write_json(folder / REFIT_SUMMARY, {"rows": len(every_row), "changed": changed, "seconds": took})
     return []

@@ -16,7 +16,7 @@ from autopilot.search.plan import choose_mode
 pytest.importorskip("autogluon.tabular")
 
 PENGUINS = Path(__file__).resolve().parents[1] / "datasets" / "penguins.csv"
-FAST = {"algorithms": ["lightgbm", "linear-learner", "mlp"], "time_limit": 120, "verbose": False}
+FAST = {"algorithms": ["lightgbm", "linear-learner", "mlp"], "time_limit": 60, "verbose": False}  # a stack fits in 60 s
 
 
 @pytest.fixture(scope="module")
