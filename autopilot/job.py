@@ -29,7 +29,7 @@ from autopilot.ensemble import (
     DATE_PARTS,
     REFIT_SUMMARY,
     EnsembleRun,
-    run_ensembling,
+    run_in_trial_process,
     scored_completely,
 )
 from autopilot.ensemble_families import untrained_families
@@ -48,6 +48,7 @@ from autopilot.search import TrialData, TrialProcessExecutor, run_search
 from autopilot.search.cluster import cluster_executor
 from autopilot.search.cv import CV_FOLDS, CV_MAX_ROWS
 from autopilot.search.plan import default_parallel, make_strategy
+from autopilot.search.processes import warm_up
 from autopilot.search.runner import record_failure
 from autopilot.search.spec import TrialSpec
 from autopilot.tracking import tracking_uri
@@ -62,6 +63,8 @@ def run_job(
     """Run a whole job (or resume an unfinished one) within its time limit, counted from ``started`` (a
     ``time.monotonic()`` value; default now), and return its folder."""
     budget = JobBudget(config.time_limit, started=started)
+    if config.cluster is None and not config.candidates_only:
+        warm_up()  # trials run in local processes: their server imports its libraries while the data loads
     with budget.stage("load_and_profile"):
         prepared = prepare(data, config)
     reporter.detected(prepared.source, prepared.profile, prepared.problem)
@@ -246,7 +249,7 @@ def _ensemble(
     gpus = _gpu_count() if data.device == "cuda" else 0
     run = EnsembleRun(prepared.plan, seed, gpus, fit_until, refit_until, str(progress))
     with TrialProcessExecutor(deadline=kill_at) as executor:
-        future = executor.submit(run_ensembling, data, run)
+        future = executor.submit(run_in_trial_process, data, run)
         outcome = _follow(
             future, progress, reporter, get_metric(prepared.problem.metric, prepared.problem.problem_type)
         )

@@ -46,6 +46,16 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def warm_up() -> None:
+    """Start the server trial processes are forked from now, so that its imports (pandas, scikit-learn, torch)
+    overlap the job's loading and profiling instead of delaying the first trial; every TrialProcessExecutor then
+    uses that server. Does nothing where processes are spawned."""
+    if _context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def _child(conn: object, fn: Callable, args: tuple, kwargs: dict, env: dict, alive: object) -> None:
     os.environ.update(env)
     threading.Thread(target=_die_with_job, args=(alive,), daemon=True).start()
