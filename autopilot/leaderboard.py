@@ -87,8 +87,8 @@ def build_leaderboard(
     second = METRICS[tie_break(problem)]
     board["_failed"] = board["status"] == "failed"
     board["_second"] = [r.metrics.get(second.name) for r in results]
-    fit = pd.Series([r.metrics.get("fit_seconds_with_members", r.seconds) for r in results], index=board.index)
-    board["_cost"] = fit + pd.to_numeric(board["predict_seconds"]).fillna(0.0)  # an ensemble costs its members too
+    fit = pd.to_numeric(board["fit_seconds_with_members"]).fillna(board["fit_seconds"])  # an ensemble's members too
+    board["_cost"] = fit + pd.to_numeric(board["predict_seconds"]).fillna(0.0)
     board = board.sort_values(
         ["_failed", "budget", objective.name, "_second", "_cost", "trial"],
         ascending=[True, False, not objective.greater_is_better, not second.greater_is_better, True, True],

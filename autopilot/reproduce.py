@@ -140,8 +140,9 @@ def retrain_autogluon(job_dir: str | Path, trial: str | None = None, data: str |
 
     files = JobFiles.read(job_dir)
     trial = trial or files.best_trial
-    model = files.spec(trial).params.get("model")
-    if files.spec(trial).candidate != AUTOGLUON:
+    spec = files.spec(trial)
+    model = spec.params.get("model")
+    if spec.candidate != AUTOGLUON:
         raise ConfigError(f"trial {trial} is not an AutoGluon model: retrain it with retrain_trial(job_dir, trial)")
     saved = TabularPredictor.load(str(files.path / AG_DIR), verbosity=0)
     members = tuple(saved._trainer.get_minimum_model_set(model))
