@@ -2,12 +2,13 @@
 bagging over every row), stacking or none, and the model families in the order they train, strongest first.
 
 The plan comes from the data's size (rows x columns, classes), the cores, the device and the seconds the search has.
-One holdout pass over the families is estimated from the table's size; the richest scheme whose estimate fits in
-half the search budget is taken (the estimate is rough, and every family should get its turn):
+One holdout pass over the families is estimated from the table's size; the richest scheme whose estimate fits the
+search budget with its margin is taken (the estimate is rough, and every family should get its turn):
 
-1. 5-fold bagging with one stack level (about 8 passes);
-2. 5-fold bagging, no stack (about 4 passes);
-3. a holdout, with time kept to refit the best model on every row (about 1.5 passes);
+1. 5-fold bagging with one stack level (about 8 passes), in half the budget;
+2. 5-fold bagging, no stack (about 4 passes), in 80% of it: a holdout of a few hundred rows picks among dozens of
+   models largely by chance, so small data is bagged even where the last family (the network) may not finish;
+3. a holdout, with time kept to refit the best model on every row (about 1.5 passes), in half the budget;
 4. otherwise a holdout with no time kept back: the search gets it all, and the best is refit only if time is left.
 
 Each family trains its default settings first. Under a time limit the user set, the time they leave goes to AutoGluon's
@@ -23,7 +24,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 BAG_FOLDS = 5
-SAFETY = 2.0  # a scheme is chosen only if its estimate fits this many times in the search budget
 # Seconds one fit of each family takes on 100,000 cells (rows x columns) on 2 cores, and a fixed start-up each;
 # rough figures measured on this project's benchmark data with AutoGluon 1.6. Order = training order.
 FAMILY_COST = {
@@ -96,17 +96,17 @@ def plan_ensembling(
     if gpus:
         one_pass *= 0.7  # the network and the boosters that use the GPU
     size = f"{rows:,} rows x {columns} columns, {cores} cores, one pass ~{one_pass:.0f} s"
-    schemes = [
-        ("bagging", BAG_FOLDS, 1, False, 2 * (BAG_FOLDS - 1) * one_pass),
-        ("bagging", BAG_FOLDS, 0, False, (BAG_FOLDS - 1) * one_pass),
-        ("holdout", 0, 0, True, 1.5 * one_pass),
+    schemes = [  # scheme, folds, stack levels, refit, estimated seconds, the margin its estimate must fit with
+        ("bagging", BAG_FOLDS, 1, False, 2 * (BAG_FOLDS - 1) * one_pass, 2.0),
+        ("bagging", BAG_FOLDS, 0, False, (BAG_FOLDS - 1) * one_pass, 1.25),
+        ("holdout", 0, 0, True, 1.5 * one_pass, 2.0),
     ]
     if search_seconds is None:
         scheme = schemes[0]
         reason = f"no time limit: the richest scheme ({size})"
         return EnsemblePlan(*scheme[:4], families, round(one_pass, 2), [reason])
     for scheme in schemes:
-        if scheme[4] * SAFETY <= search_seconds:
+        if scheme[4] * scheme[5] <= search_seconds:
             reason = f"estimated {scheme[4]:.0f} s fits {search_seconds:.0f} s of search ({size})"
             return EnsemblePlan(*scheme[:4], families, round(one_pass, 2), [reason], portfolio)
     reason = f"{size}: a pass and a refit (~{1.5 * one_pass:.0f} s) need over half the {search_seconds:.0f} s for them"

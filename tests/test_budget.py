@@ -80,6 +80,13 @@ def test_the_plan_bags_small_data_and_holds_out_on_a_tight_budget() -> None:
     assert small.families[0] == "lightgbm" and small.families[-1] == "nn-torch"  # strongest first
 
 
+def test_bagging_without_a_stack_is_chosen_once_its_estimate_fits_four_fifths_of_the_search() -> None:
+    bags = 4 * plan_ensembling(rows=455, columns=30, classes=2, search_seconds=None, cores=2).pass_seconds
+    fits = plan_ensembling(rows=455, columns=30, classes=2, search_seconds=1.3 * bags, cores=2)
+    assert (fits.scheme, fits.stack_levels) == ("bagging", 0)
+    assert plan_ensembling(rows=455, columns=30, classes=2, search_seconds=1.2 * bags, cores=2).scheme == "holdout"
+
+
 def test_a_refit_is_skipped_when_it_does_not_fit_unless_it_takes_under_a_second() -> None:
     from autopilot.budget import refit_skipped
 
@@ -91,7 +98,7 @@ def test_a_refit_is_skipped_when_it_does_not_fit_unless_it_takes_under_a_second(
 
 
 def test_a_given_time_limit_spends_what_the_defaults_leave_on_the_portfolio() -> None:
-    from autopilot.ensemble_families import hyperparameters
+    from autopilot.ensemble_families import PORTFOLIO_TIME_SHARE, hyperparameters
 
     given = plan_ensembling(rows=344, columns=7, classes=3, search_seconds=45, cores=2, portfolio=True)
     picked = plan_ensembling(rows=344, columns=7, classes=3, search_seconds=45, cores=2)
@@ -104,6 +111,8 @@ def test_a_given_time_limit_spends_what_the_defaults_leave_on_the_portfolio() ->
         assert more[key][: len(settings)] == settings and extra  # the defaults first, unchanged
         lowest = min(s["ag_args"]["priority"] for s in settings)
         assert all(s["ag_args"]["priority"] < min(lowest, 0) for s in extra)  # and trained after every default
+        assert all(s["ag_args_fit"]["max_time_limit_ratio"] == PORTFOLIO_TIME_SHARE for s in extra)  # held to a share
+        assert not any("ag_args_fit" in s for s in settings)
 
 
 def test_a_slow_stage_makes_explain_shrink_and_job_json_says_so(

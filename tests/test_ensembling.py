@@ -168,6 +168,27 @@ def test_binary_predictions_use_the_calibrated_decision_threshold() -> None:
     assert proba[:, 1].tolist() == pytest.approx([0.1, 0.35, 0.6, 0.25])
 
 
+def _stopping_metrics(job_dir: Path) -> dict[str, str]:
+    from autogluon.tabular import TabularPredictor
+
+    trainer = TabularPredictor.load(str(job_dir / "autogluon"), verbosity=0)._trainer
+    names = [name for name in trainer.get_model_names() if name.startswith("LightGBM")]
+    return {
+        name: trainer.load_model(name).load_child(trainer.load_model(name).models[0]).stopping_metric.name
+        for name in names
+    }
+
+
+def test_models_stop_early_on_log_loss_for_a_threshold_objective(ensemble_job, tmp_path: Path) -> None:
+    data = pd.read_csv(PENGUINS).assign(species=lambda f: (f["species"] == "Adelie").map({True: "yes", False: "no"}))
+    options = {"mode": "ensembling", "algorithms": ["lightgbm"], "time_limit": 30, "verbose": False}
+    binary = AutoPilot(target="species", output=tmp_path / "job", seed=0, **options).fit(data)
+    assert json.loads((binary.path / "problem.json").read_text())["metric"] == "F1"
+    f1_stops = _stopping_metrics(binary.path)
+    assert f1_stops and set(f1_stops.values()) == {"log_loss"}  # not F1 at 0.5, which the tuned threshold moves
+    assert set(_stopping_metrics(ensemble_job.path).values()) == {"accuracy"}  # other objectives: AutoGluon's way
+
+
 def test_bagged_models_are_scored_out_of_fold_over_every_row(ensemble_job) -> None:
     board, manifest = ensemble_job.leaderboard, json.loads((ensemble_job.path / "best" / "manifest.json").read_text())
     assert ensemble_job.info["resolved"]["ensemble_plan"]["scheme"] == "bagging"
