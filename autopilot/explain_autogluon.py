@@ -62,8 +62,8 @@ def sized_tree_shap(
 def tree_shap(pipeline: object, rows: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, str] | None:
     """Attributions (original columns), base values, outputs and what they explain; None where not exact."""
     predictor = pipeline._get_predictor()
-    members = _members(predictor._trainer, pipeline.model_name)
     regression = not pipeline.problem.is_classification
+    members = _members(predictor._trainer, pipeline.model_name, single=not regression)
     if members is None or (not regression and (len(members) > 1 or members[0][1] is not None)):
         return None
     features = predictor.transform_features(pipeline.transform(rows))
@@ -87,14 +87,21 @@ def tree_shap(pipeline: object, rows: pd.DataFrame) -> tuple[pd.DataFrame, np.nd
     return pd.DataFrame(values, columns=columns, index=rows.index), base, outputs, _output_name(pipeline)
 
 
-def _members(trainer: object, name: str, weight: float = 1.0) -> list[tuple[float, object, object]] | None:
-    """(weight, bag or None, fitted tree model) whose weighted sum of raw outputs is the model's; None otherwise."""
+def _members(
+    trainer: object, name: str, weight: float = 1.0, single: bool = False
+) -> list[tuple[float, object, object]] | None:
+    """(weight, bag or None, fitted tree model) whose weighted sum of raw outputs is the model's; None otherwise.
+    With ``single`` (a classifier: only one tree model is exact), None as soon as the model has several members,
+    before loading them (a bag of five folds' models took 2.8 s to load, only to be refused)."""
     model = trainer.load_model(name)
     kind = type(model).__name__
     if kind == "WeightedEnsembleModel":
+        weights = model._get_model_weights()
+        if single and len(weights) > 1:
+            return None
         out = []
-        for base, share in model._get_model_weights().items():
-            inner = _members(trainer, base, weight * float(share))
+        for base, share in weights.items():
+            inner = _members(trainer, base, weight * float(share), single)
             if inner is None:
                 return None
             out += inner
@@ -104,6 +111,8 @@ def _members(trainer: object, name: str, weight: float = 1.0) -> list[tuple[floa
     children = getattr(model, "models", None)
     if kind != "StackerEnsembleModel" or not children or getattr(model, "base_model_names", None):
         return None  # not bagged, or a stacker that also reads other models' predictions
+    if single and len(children) > 1:
+        return None
     loaded = [model.load_child(child) for child in children]
     if any(type(child).__name__ not in TREE_MODELS for child in loaded):
         return None

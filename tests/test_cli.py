@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -172,6 +173,21 @@ def test_real_process_prints_no_traceback(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("autopilot: error:") and "Traceback" not in proc.stderr
+
+
+def test_the_command_exits_with_its_code_after_the_exit_handlers_and_all_its_output(tmp_path: Path) -> None:
+    folder = tmp_path / "jobs"
+    for i in range(200):  # a listing longer than a pipe's buffer
+        (folder / f"job{i:03d}").mkdir(parents=True)
+        (folder / f"job{i:03d}" / "job.json").write_text(json.dumps({"status": "completed", "name": f"job{i:03d}"}))
+    script = "import atexit, sys; atexit.register(print, 'handlers ran'); from autopilot.cli import entry; entry()"
+    for argv, code in ((["jobs", str(folder)], 0), (["run", str(tmp_path / "none.csv"), "--target", "y"], 2)):
+        proc = subprocess.run(
+            [sys.executable, "-c", script, *argv], capture_output=True, text=True, check=False, cwd=tmp_path
+        )
+        assert proc.returncode == code, proc.stderr
+        assert proc.stdout.rstrip().endswith("handlers ran")
+        assert code or ("job000" in proc.stdout and "job199" in proc.stdout)  # every line, though piped
 
 
 MISTYPED = {
