@@ -64,7 +64,7 @@ def tree_shap(pipeline: object, rows: pd.DataFrame) -> tuple[pd.DataFrame, np.nd
     predictor = pipeline._get_predictor()
     regression = not pipeline.problem.is_classification
     members = _members(predictor._trainer, pipeline.model_name, single=not regression)
-    if members is None or (not regression and (len(members) > 1 or members[0][1] is not None)):
+    if members is None:
         return None
     features = predictor.transform_features(pipeline.transform(rows))
     columns = pipeline.required_columns
@@ -91,8 +91,9 @@ def _members(
     trainer: object, name: str, weight: float = 1.0, single: bool = False
 ) -> list[tuple[float, object, object]] | None:
     """(weight, bag or None, fitted tree model) whose weighted sum of raw outputs is the model's; None otherwise.
-    With ``single`` (a classifier: only one tree model is exact), None as soon as the model has several members,
-    before loading them (a bag of five folds' models took 2.8 s to load, only to be refused)."""
+    With ``single`` (a classifier: only one unbagged tree model is exact), None as soon as the model is a bag or
+    weighs several members, before loading them (a bag of five folds' models took 2.8 s to load, only to be
+    refused)."""
     model = trainer.load_model(name)
     kind = type(model).__name__
     if kind == "WeightedEnsembleModel":
@@ -109,10 +110,8 @@ def _members(
     if kind in TREE_MODELS:
         return [(weight, None, model)]
     children = getattr(model, "models", None)
-    if kind != "StackerEnsembleModel" or not children or getattr(model, "base_model_names", None):
-        return None  # not bagged, or a stacker that also reads other models' predictions
-    if single and len(children) > 1:
-        return None
+    if single or kind != "StackerEnsembleModel" or not children or getattr(model, "base_model_names", None):
+        return None  # a classifier's bag (it averages probabilities), not bagged, or a stacker on other models
     loaded = [model.load_child(child) for child in children]
     if any(type(child).__name__ not in TREE_MODELS for child in loaded):
         return None
