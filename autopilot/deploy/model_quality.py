@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from sklearn import metrics as skm
 
+from autopilot.deploy.bootstrap import bootstrap_scores, resample_counts
 from autopilot.io import read_json, write_json
 from autopilot.predictions import PREDICTIONS_FILE, read_predictions
 
@@ -102,11 +103,10 @@ def standard_errors(
 ) -> dict:
     """Each constrained metric's standard error, from 200 bootstrap resamples of the rows."""
     scores, n = _scores(kind, truth, predicted, proba), len(truth)
-    rng = np.random.default_rng(seed)
-    draws = [rng.integers(0, n, n) for _ in range(BOOTSTRAP)]
+    resampled = bootstrap_scores(kind, truth, predicted, proba, resample_counts(n, BOOTSTRAP, seed))
     errors = {}
     for name in (m for m in CONSTRAINED[kind] if m in scores):
-        error = float(np.nanstd([scores[name](idx) for idx in draws]))
+        error = float(np.nanstd(resampled[name]))
         if name not in ERRORS and name != "r2":  # a share: never less certain than one more miss would make it
             value = float(scores[name](np.arange(n)))
             shrunk = (value * n + 1) / (n + 2)
