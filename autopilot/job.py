@@ -44,12 +44,12 @@ from autopilot.prepare import Prepared, prepare, validation_fraction
 from autopilot.preprocess import feature_kinds
 from autopilot.refit import refit_best
 from autopilot.report import write_report
-from autopilot.search import TrialData, TrialProcessExecutor, run_search
 from autopilot.search.cluster import cluster_executor
 from autopilot.search.cv import CV_FOLDS, CV_MAX_ROWS
+from autopilot.search.executors import run_search
 from autopilot.search.plan import default_parallel, make_strategy
-from autopilot.search.processes import warm_up
-from autopilot.search.runner import record_failure
+from autopilot.search.processes import TrialProcessExecutor, warm_up
+from autopilot.search.runner import TrialData, record_failure
 from autopilot.search.spec import TrialSpec
 from autopilot.tracking import tracking_uri
 from autopilot.tracking.tracker import TrackedReporter, job_tracker

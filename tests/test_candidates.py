@@ -20,8 +20,8 @@ from autopilot.metrics import BINARY, MULTICLASS, REGRESSION
 from autopilot.pipeline import AutopilotPipeline
 from autopilot.preprocess import build_preprocessor
 from autopilot.problem import infer_problem
-from autopilot.search import TrialSpec
 from autopilot.search.runner import make_model
+from autopilot.search.spec import TrialSpec
 
 N_TRAIN, N_VAL, N_FEATURES = 240, 80, 5
 # keeps boosted candidates quick, one thread so a busy machine does not stall OpenMP; ignored where not a parameter

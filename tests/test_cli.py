@@ -190,6 +190,18 @@ def test_the_command_exits_with_its_code_after_the_exit_handlers_and_all_its_out
         assert code or ("job000" in proc.stdout and "job199" in proc.stdout)  # every line, though piped
 
 
+def test_a_local_run_starts_the_trials_server_before_the_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server trials fork from imports its libraries while this process imports the job's; a job whose trials
+    run on a cluster, or that trains nothing, starts none."""
+    calls = []
+    monkeypatch.setattr("autopilot.search.processes.warm_up", lambda: calls.append("server"))
+    monkeypatch.setattr("autopilot.job.run_job", lambda *args, **kwargs: calls.append("job"))
+    assert main(_run(tmp_path / "job")) == 0
+    assert main(_run(tmp_path / "job", "--cluster", "tcp://127.0.0.1:1")) == 0
+    assert main(_run(tmp_path / "job", "--candidates-only")) == 0
+    assert calls == ["server", "job", "job", "job"]
+
+
 MISTYPED = {
     ("--max-trial", "5"): "unknown option --max-trial; did you mean --max-trials?",  # no abbreviations
     ("--traget", "species"): "unknown option --traget; did you mean --target?",

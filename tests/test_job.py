@@ -14,7 +14,8 @@ from autopilot import AutoPilot, load_job
 from autopilot.errors import ConfigError, NoSuccessfulTrialError
 from autopilot.metrics import METRICS
 from autopilot.pipeline import AutopilotPipeline
-from autopilot.search import DefaultsStrategy, TrialSpec
+from autopilot.search.spec import TrialSpec
+from autopilot.search.strategies import DefaultsStrategy
 
 DATASETS = Path(__file__).resolve().parents[1] / "datasets"
 PENGUINS = DATASETS / "penguins.csv"

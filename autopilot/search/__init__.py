@@ -1,18 +1,5 @@
-"""Search: strategies (ask/tell), the trial runner and executors."""
+"""Search: strategies (ask/tell, ``strategies``), the trial runner (``runner``), the executors that run trials
+(``executors``, ``processes``, ``cluster``) and the trial's spec and result (``spec``).
 
-from autopilot.search.executors import run_search
-from autopilot.search.processes import TrialProcessExecutor
-from autopilot.search.runner import TrialData, run_trial
-from autopilot.search.spec import TrialResult, TrialSpec
-from autopilot.search.strategies import DefaultsStrategy, Strategy
-
-__all__ = [
-    "DefaultsStrategy",
-    "Strategy",
-    "TrialData",
-    "TrialProcessExecutor",
-    "TrialResult",
-    "TrialSpec",
-    "run_search",
-    "run_trial",
-]
+Import from the modules themselves: this package imports nothing, so ``autopilot.search.processes`` can start the
+trials' server before the heavy libraries load."""

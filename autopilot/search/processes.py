@@ -19,7 +19,12 @@ from concurrent.futures import Executor, Future
 
 from autopilot.errors import JobError
 
-PRELOAD = ["autopilot.search.runner", "autopilot.candidates.linear_train", "autopilot.candidates.mlp_train"]
+PRELOAD = [
+    "autopilot.search.runner",
+    "autopilot.candidates.linear_train",
+    "autopilot.candidates.mlp_train",
+    "autopilot.search.forkserver_exit",  # last: the server exits without tearing the others down
+]
 
 
 class TrialFailed(JobError):

@@ -45,3 +45,17 @@ def test_a_trial_process_ends_when_its_job_is_stopped(stop: signal.Signals) -> N
         time.sleep(0.1)
     assert not _alive(trial)
     job.wait()
+
+
+def test_the_trials_server_exits_without_tearing_down_its_libraries() -> None:
+    """The server's last preloaded module ends it at exit before handlers registered earlier (the libraries'
+    teardown) run; handlers registered after it still run."""
+    from autopilot.search.processes import PRELOAD
+
+    assert PRELOAD[-1] == "autopilot.search.forkserver_exit"
+    script = (
+        "import atexit; atexit.register(print, 'earlier handler'); "
+        "import autopilot.search.forkserver_exit; atexit.register(print, 'later handler')"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout) == (0, "later handler\n")
