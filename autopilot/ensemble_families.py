@@ -47,9 +47,10 @@ FAMILIES = {  # Autopilot's names -> AutoGluon's model keys and settings: about 
 }
 
 
-# A portfolio setting may take at most this share of the search time left when it starts: one slow setting (a deep
-# CatBoost took 26 of 42 s on 455 rows) would otherwise crowd out the rest. One cut short keeps what it has fitted.
-PORTFOLIO_TIME_SHARE = 0.25
+# A setting may take at most this share of the search time left when it starts, so one slow model cannot crowd out
+# the rest: a deep portfolio CatBoost took 26 of 42 s on 455 rows; on 16,152 rows the default CatBoost took 32 of
+# 48 s and left random forests, extra trees, XGBoost and the networks unfitted. One cut short keeps what it fitted.
+DEFAULT_TIME_SHARE, PORTFOLIO_TIME_SHARE = 0.5, 0.25
 
 OWN_MODELS = {"AP_LL": "LinearLearnerModel", "AP_MLP": "MLPModel"}  # AutoGluon keys -> classes in ensemble_candidates
 
@@ -93,23 +94,26 @@ def hyperparameters(families: list[str], portfolio: bool = False) -> dict:
     for rank, family in enumerate(families):
         key, settings = FAMILIES[family]
         listed = settings if isinstance(settings, list) else [settings]
-        out[key] = [{**s, "ag_args": {"priority": 1000 - 10 * rank, **s.get("ag_args", {})}} for s in listed]
+        ranked = [{**s, "ag_args": {"priority": 1000 - 10 * rank, **s.get("ag_args", {})}} for s in listed]
+        out[key] = [_shared(s, DEFAULT_TIME_SHARE) for s in ranked]
     if portfolio:
         from autogluon.tabular.configs.hyperparameter_configs import get_hyperparameter_config
 
         zeroshot = get_hyperparameter_config("zeroshot")
         for key in out:
-            out[key] += [_shared(s) for s in zeroshot.get(key, []) if s.get("ag_args", {}).get("priority", 0) < 0]
+            later = [s for s in zeroshot.get(key, []) if s.get("ag_args", {}).get("priority", 0) < 0]
+            out[key] += [_shared(s, PORTFOLIO_TIME_SHARE) for s in later]
         if "AP_MLP" in out:
             own = get_candidate("mlp").portfolio({})
             named = [{"priority": -1 - i, "name_suffix": f"_p{i + 1}"} for i in range(len(own))]
-            out["AP_MLP"] += [_shared({**s, "ag_args": args}) for s, args in zip(own, named, strict=True)]
+            own = [_shared({**s, "ag_args": args}, PORTFOLIO_TIME_SHARE) for s, args in zip(own, named, strict=True)]
+            out["AP_MLP"] += own
     return _with_model_classes(out)
 
 
-def _shared(setting: dict) -> dict:
-    """A portfolio setting, held to its share of the time left (``PORTFOLIO_TIME_SHARE``)."""
-    limit = {"max_time_limit_ratio": PORTFOLIO_TIME_SHARE}
+def _shared(setting: dict, share: float) -> dict:
+    """A setting held to ``share`` of the search time left when it starts (AutoGluon's ``max_time_limit_ratio``)."""
+    limit = {"max_time_limit_ratio": share}
     return {**setting, "ag_args_fit": {**setting.get("ag_args_fit", {}), **limit}}
 
 

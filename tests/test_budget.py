@@ -98,7 +98,7 @@ def test_a_refit_is_skipped_when_it_does_not_fit_unless_it_takes_under_a_second(
 
 
 def test_a_given_time_limit_spends_what_the_defaults_leave_on_the_portfolio() -> None:
-    from autopilot.ensemble_families import PORTFOLIO_TIME_SHARE, hyperparameters
+    from autopilot.ensemble_families import DEFAULT_TIME_SHARE, PORTFOLIO_TIME_SHARE, hyperparameters
 
     given = plan_ensembling(rows=344, columns=7, classes=3, search_seconds=45, cores=2, portfolio=True)
     picked = plan_ensembling(rows=344, columns=7, classes=3, search_seconds=45, cores=2)
@@ -112,7 +112,7 @@ def test_a_given_time_limit_spends_what_the_defaults_leave_on_the_portfolio() ->
         lowest = min(s["ag_args"]["priority"] for s in settings)
         assert all(s["ag_args"]["priority"] < min(lowest, 0) for s in extra)  # and trained after every default
         assert all(s["ag_args_fit"]["max_time_limit_ratio"] == PORTFOLIO_TIME_SHARE for s in extra)  # held to a share
-        assert not any("ag_args_fit" in s for s in settings)
+        assert all(s["ag_args_fit"]["max_time_limit_ratio"] == DEFAULT_TIME_SHARE for s in settings)
 
 
 def test_a_slow_stage_makes_explain_shrink_and_job_json_says_so(
