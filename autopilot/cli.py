@@ -290,7 +290,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     from autopilot.search.processes import warm_up
 
     if args.cluster is None and not args.candidates_only:
-        warm_up()  # the trials' server imports its libraries (4 s on 2 cores) while this process imports the job's
+        warm_up()  # the trials' server imports its libraries (5-6 s on 2 cores) while this process imports the job's
     from autopilot.budget import process_start
     from autopilot.config import JobConfig
     from autopilot.console import ConsoleReporter

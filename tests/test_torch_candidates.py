@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +113,22 @@ def test_device_check_refuses_unknown_and_absent_cuda(monkeypatch: pytest.Monkey
     with pytest.raises(ConfigError, match="no CUDA GPU"):
         autopilot.device.check_device("cuda")
     assert autopilot.device.resolve_device("auto") == "cpu"
+
+
+def test_no_gpu_driver_means_no_cuda_without_asking_torch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Importing torch to ask costs every job 1-2 s before its first trial; without a driver the answer is known."""
+    fake_torch = types.SimpleNamespace(cuda=types.SimpleNamespace(is_available=lambda: True))
+    monkeypatch.setitem(sys.modules, "torch", fake_torch)
+    ask = autopilot.device.cuda_available.__wrapped__  # uncached
+    monkeypatch.setattr(autopilot.device.sys, "platform", "linux")
+    monkeypatch.setattr(autopilot.device, "GPU_DRIVER_PATHS", (str(tmp_path / "absent"),))
+    assert ask() is False  # torch (which would say yes) was not asked
+    (tmp_path / "nvidiactl").touch()
+    monkeypatch.setattr(autopilot.device, "GPU_DRIVER_PATHS", (str(tmp_path / "absent"), str(tmp_path / "nvidiactl")))
+    assert ask() is True
+    monkeypatch.setattr(autopilot.device, "GPU_DRIVER_PATHS", (str(tmp_path / "absent"),))
+    monkeypatch.setattr(autopilot.device.sys, "platform", "darwin")  # no such check there: torch decides
+    assert ask() is True
 
 
 def test_auto_selects_the_gpu_path_when_torch_sees_one(monkeypatch: pytest.MonkeyPatch) -> None:

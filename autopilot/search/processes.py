@@ -23,6 +23,7 @@ PRELOAD = [
     "autopilot.search.runner",
     "autopilot.candidates.linear_train",
     "autopilot.candidates.mlp_train",
+    "torch._dynamo",  # a torch optimizer's first use imports it (1.9 s); here every trial process has it already
     "autopilot.search.forkserver_exit",  # last: the server exits without tearing the others down
 ]
 

@@ -59,3 +59,15 @@ def test_the_trials_server_exits_without_tearing_down_its_libraries() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
     assert (done.returncode, done.stdout) == (0, "later handler\n")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="trial processes are forked from a preloaded server on Linux")
+def test_a_trial_process_starts_with_torchs_optimizer_machinery_imported() -> None:
+    """A torch optimizer's first use imports torch._dynamo (about 2 s on 2 cores); every network trial paid it."""
+    from autopilot.search.processes import TrialProcessExecutor
+
+    executor = TrialProcessExecutor()
+    try:  # eval, a builtin, pickles by name: the question is asked in the trial's process
+        assert executor.submit(eval, "'torch._dynamo' in __import__('sys').modules").result(timeout=120) is True
+    finally:
+        executor.shutdown()
