@@ -11,6 +11,7 @@ import pytest
 
 from autopilot import AutoPilot, load_job
 from autopilot.errors import ConfigError
+from autopilot.pipeline import AutopilotPipeline
 from autopilot.search.plan import choose_mode
 
 pytest.importorskip("autogluon.tabular")
@@ -208,6 +209,12 @@ def test_holdout_plan_refits_the_best_on_every_row(tmp_path: Path, monkeypatch: 
     job = AutoPilot(target="species", output=tmp_path / "job", seed=0, **options).fit(PENGUINS)
     board = job.leaderboard
     assert (board["scored_by"] == "holdout (69 validation rows)").all()
+    validation = pd.read_parquet(job.path / "data" / "validation.parquet").drop(columns=["species"])
+    for trial in board["trial"]:  # the scores come from AutoGluon's kept outputs: what each model predicts anew
+        folder = job.path / "trials" / trial
+        kept = pd.read_parquet(folder / "predictions.parquet").filter(like="proba_")
+        anew = AutopilotPipeline.load(folder / "pipeline.joblib").predict_proba(validation)
+        pd.testing.assert_frame_equal(kept, anew[kept.columns], check_exact=False, rtol=1e-6)
     manifest = json.loads((job.path / "best" / "manifest.json").read_text())
     assert manifest["trained_on"] == "every labelled row (344)"
     assert manifest["refit"]["model"].endswith("_FULL") and manifest["refit"]["rows"] == 344
