@@ -19,10 +19,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # Shares of the limit kept for the stages after the search, with a floor in seconds each: explaining 1,000 rows
-# should cost at most a tenth of the job; the report's plots, bootstrap and model card took 3-5 s (2 cores) whatever
-# the limit (at 300 s the jobs ended 16-31 s early with 3% kept for it); the notebooks took 0.16-0.34 s on the twelve
-# benchmark datasets at 60 s (they import nbformat).
-POST_SHARES = {"explain": (0.08, 1.5), "report": (0.015, 3.0), "notebooks": (0.005, 0.5)}
+# should cost at most a tenth of the job; the report's plots, bootstrap and model card took 1.3-1.4 s (2 cores, 353
+# to 16,152 rows) once its imports were made during the search (3-5 s before; at 300 s the jobs ended 16-31 s early
+# with 3% kept for it); the notebooks took 0.16-0.6 s on the twelve benchmark datasets at 60 s (they import nbformat).
+POST_SHARES = {"explain": (0.08, 1.5), "report": (0.015, 2.0), "notebooks": (0.005, 0.5)}
 TRACKING_SHARE = (0.03, 3.0)  # logging to MLflow at the end (files and best/ as a model), when the job is tracked
 LATER_STAGES = (*POST_SHARES, "tracking")  # after the search (and refit), in the order they run
 REFIT_SHARE = 0.15  # kept for retraining the best model on every labelled row, when the plan refits

@@ -43,7 +43,7 @@ from autopilot.notebooks import write_notebooks
 from autopilot.prepare import Prepared, prepare, validation_fraction
 from autopilot.preprocess import feature_kinds
 from autopilot.refit import refit_best
-from autopilot.report import write_report
+from autopilot.report import import_ahead, modules_ahead, write_report
 from autopilot.search.cluster import cluster_executor
 from autopilot.search.cv import CV_FOLDS, CV_MAX_ROWS
 from autopilot.search.executors import run_search
@@ -111,6 +111,7 @@ def _stages(
         notebook = write_notebooks(job_dir, train_now=True)[-1]
         reporter.plan(f"Candidates only (pilot mode): nothing was trained. Run {notebook} to train them.")
         return
+    import_ahead(modules_ahead(prepared.candidates))  # the report's imports, while the search's processes work
     with budget.stage("search"):
         _search(prepared, config, trial_data, finished, reporter, budget)
     results = load_results(job_dir)  # the files are the record, resumed runs' trials included

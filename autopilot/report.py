@@ -8,9 +8,11 @@ self-contained page a person opens first. Both are made from the files in the jo
 from __future__ import annotations
 
 import base64
+import importlib
 import io
 import re
 import shlex
+import threading
 import time
 from pathlib import Path
 
@@ -30,6 +32,30 @@ from autopilot.search.runner import MODEL_FILE
 EXPLAIN_DIR = "explain"
 TEMPLATES = Path(__file__).resolve().parents[1] / "notebook_templates"
 BIAS_MARK = re.compile(r"<!--bias-->.*?<!--/bias-->", re.S)
+TREE_FAMILIES = {"xgboost", "lightgbm", "catboost", "randomforest", "extra-trees"}  # their models load without torch
+
+
+def modules_ahead(candidates: list[str]) -> list[str]:
+    """What the report imports: torch first (to load the best model, unless every candidate is a tree model; the
+    linear learner and the networks are torch's), then shap and matplotlib."""
+    return (["torch"] if not set(candidates) <= TREE_FAMILIES else []) + ["shap", "matplotlib.pyplot"]
+
+
+def import_ahead(modules: list[str]) -> threading.Thread:
+    """Import ``modules`` in a background thread while the search's processes work and this one waits: 2-3 s of
+    imports on 2 cores that would otherwise delay the last stages. An import the report makes meanwhile waits for
+    the thread's; one that fails here fails again there, where its error is shown."""
+
+    def run() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # the report imports it again and shows its error
+                return
+
+    thread = threading.Thread(target=run, name="import-ahead", daemon=True)
+    thread.start()
+    return thread
 
 
 def write_report(job_dir: str | Path, explain_seconds: float | None = None) -> list[str]:
