@@ -109,6 +109,22 @@ def test_permutation_shap_is_exact_for_a_linear_function() -> None:
     assert base[0] == pytest.approx(float((background @ weights).mean()))
 
 
+def test_a_cautious_estimate_leaves_time_that_explains_more_rows(jobs: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The explanation is sized by an estimate of the model's cost; when the first pass takes less, a second one
+    explains more rows in the time left, and every row still adds up."""
+    job = jobs["regression"]
+    trial = next(t for t in job.leaderboard["trial"] if t.endswith("linear-learner"))
+    pipeline = AutopilotPipeline.load(job.path / "trials" / trial / "pipeline.joblib")
+    rows = pd.read_parquet(job.path / "data" / "validation.parquet").head(40)
+    train = pd.read_parquet(job.path / "data" / "train.parquet")
+    monkeypatch.setattr("autopilot.explain._call_cost", lambda pipeline, background: (40.0, 0.0))  # 40 s a call
+    explanation = explain(pipeline, rows, train, seconds=30.0)
+    assert explanation.shrunk == "explained 40 of 40 rows against 10 background rows to fit its 30.0 s"
+    assert list(explanation.values.index) == list(rows.index)
+    output = explanation.base_values + explanation.values.to_numpy().sum(axis=1)
+    np.testing.assert_allclose(output, _model_output(pipeline, rows), rtol=1e-5, atol=1e-6)
+
+
 def test_job_writes_explanations_insights_and_the_report(jobs: dict) -> None:
     binary = jobs["binary"].path
     for name in [
