@@ -9,7 +9,7 @@ search budget with its margin is taken (the estimate is rough, and every family 
 2. 5-fold bagging, no stack (about 4 passes), in 80% of it: a holdout of a few hundred rows picks among dozens of
    models largely by chance, so small data is bagged even where the last family (the network) may not finish;
 3. a holdout, with time kept to refit the best model on every row (about 1.5 passes), in half the budget;
-4. otherwise a holdout with no time kept back: the search gets it all, and the best is refit only if time is left.
+4. otherwise a holdout with little time kept back (a share for a quick refit): the best is refit if that allows.
 
 Each family trains its default settings first. Under a time limit the user set, the time they leave goes to AutoGluon's
 zero-shot portfolio (the settings its best_quality preset tries, in their portfolio order), stopped by the deadline;
@@ -110,5 +110,5 @@ def plan_ensembling(
             reason = f"estimated {scheme[4]:.0f} s fits {search_seconds:.0f} s of search ({size})"
             return EnsemblePlan(*scheme[:4], families, round(one_pass, 2), [reason], portfolio)
     reason = f"{size}: a pass and a refit (~{1.5 * one_pass:.0f} s) need over half the {search_seconds:.0f} s for them"
-    refit = "so the search takes the refit's share too"
+    refit = "so only a quick refit keeps a share"
     return EnsemblePlan("holdout", 0, 0, False, families, round(one_pass, 2), [reason, refit], portfolio)

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from autopilot.best import now, versions, write_best
 from autopilot.bias import write_bias
 from autopilot.bias.descriptions import summary_lines
-from autopilot.budget import JobBudget, default_time_limit
+from autopilot.budget import QUICK_REFIT_SHARE, REFIT_SHARE, JobBudget, default_time_limit
 from autopilot.config import JobConfig
 from autopilot.console import Reporter
 from autopilot.constant_baseline import write_constant_baseline
@@ -180,7 +180,7 @@ def plan_budget(prepared: Prepared, config: JobConfig, budget: JobBudget, report
             f"Time limit: {budget.limit:.0f} s, picked for {rows:,} rows x {columns} columns (--time-limit sets it)"
         )
     tracked = tracking_uri(config.tracking_uri) is not None
-    stages = budget.plan_stages(refit=True, tracking=tracked)
+    stages = budget.plan_stages(REFIT_SHARE, tracking=tracked)
     if prepared.mode != "ensembling":
         return
     classes = len(prepared.problem.classes or [])
@@ -188,8 +188,8 @@ def plan_budget(prepared: Prepared, config: JobConfig, budget: JobBudget, report
     gpus = _gpu_count() if resolve_device(config.device) == "cuda" else 0
     search = stages.get("search")
     plan = plan_ensembling(rows, columns, classes, search, cores, prepared.candidates, gpus, portfolio=budget.given)
-    if not plan.refit:
-        stages = budget.plan_stages(refit=False, tracking=tracked)  # no share kept for a refit: the search gets it
+    if not plan.refit:  # bagging needs none; a holdout plan that keeps no time for one keeps a little
+        stages = budget.plan_stages(QUICK_REFIT_SHARE if plan.scheme == "holdout" else 0.0, tracking=tracked)
     prepared.plan = plan
     reporter.plan(f"Plan: {plan.describe()} ({'; '.join(plan.reasons)})")
     if stages:

@@ -37,18 +37,18 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 def test_stages_share_the_limit_and_the_search_gets_the_rest(clock: FakeClock) -> None:
     budget = JobBudget(60.0)
     clock.offset += 2.0  # loading and profiling
-    plan = budget.plan_stages(refit=True)
+    plan = budget.plan_stages()
     assert set(plan) == {"explain", "report", "notebooks", "refit", "search"}
     assert sum(plan.values()) == pytest.approx(58.0, abs=0.05)
     assert plan["explain"] <= 0.1 * 60 and plan["search"] > 0.6 * 60
     assert budget.search_deadline() == pytest.approx(budget.started + 60 - budget.post_reserve() - plan["refit"])
     assert budget.hard_end() == pytest.approx(budget.started + 66.0)
-    assert budget.plan_stages(refit=False)["search"] > plan["search"]  # no refit: its share goes to the search
+    assert budget.plan_stages(0.0)["search"] > plan["search"]  # no refit: its share goes to the search
 
 
 def test_a_stage_shrinks_when_an_earlier_one_overran(clock: FakeClock) -> None:
     budget = JobBudget(30.0)
-    planned = budget.plan_stages(refit=False)
+    planned = budget.plan_stages(0.0)
     assert budget.allowance("explain") == pytest.approx(planned["explain"])
     clock.offset += 28.5  # the search ran long: 1.5 s left for explain, report and notebooks
     left_for_explain = budget.allowance("explain")
@@ -58,9 +58,32 @@ def test_a_stage_shrinks_when_an_earlier_one_overran(clock: FakeClock) -> None:
     assert budget.remaining() == 0 and budget.allowance("report") == 0
 
 
+@pytest.mark.parametrize("given", [True, False])
+def test_the_explanation_gets_what_the_refit_left_of_a_limit_the_user_gave(clock: FakeClock, given: bool) -> None:
+    budget = JobBudget(60.0, given=given)
+    planned = budget.plan_stages()
+    clock.offset += 60.0 - budget.post_reserve() - planned["refit"]  # the search ends on time; the refit is skipped
+    extra = planned["refit"] if given else 0.0  # a picked limit: the job ends sooner instead
+    assert budget.allowance("explain") == pytest.approx(planned["explain"] + extra, abs=0.05)
+    clock.offset += planned["refit"]  # a refit that took its whole share leaves the explanation its own
+    assert budget.allowance("explain") == pytest.approx(planned["explain"], abs=0.05)
+
+
+def test_autogluon_stops_early_enough_to_ensemble_and_score_its_models_by_the_deadline() -> None:
+    """What follows AutoGluon's last model (the weighted ensemble, scoring and writing every model) is taken off its
+    time limit: about 4% of it, 1 to 3 s."""
+    import time
+
+    from autopilot.ensemble import _fit_seconds
+
+    assert _fit_seconds(None) is None
+    for seconds, expected in [(10.0, 9.0), (50.0, 48.0), (300.0, 297.0), (0.5, 1.0)]:
+        assert _fit_seconds(time.monotonic() + seconds) == pytest.approx(expected, abs=0.05)
+
+
 def test_no_limit_plans_nothing_and_the_default_limit_fits_the_data() -> None:
     budget = JobBudget(None)
-    assert budget.plan_stages(refit=True) == {} and budget.search_deadline() is None and budget.allowance("x") is None
+    assert budget.plan_stages() == {} and budget.search_deadline() is None and budget.allowance("x") is None
     assert default_time_limit(344, 7) == 20.0  # the README's example
     assert default_time_limit(4_500, 20) == pytest.approx(60.0)
     assert default_time_limit(10**7, 100) == 3600.0
@@ -95,6 +118,25 @@ def test_a_refit_is_skipped_when_it_does_not_fit_unless_it_takes_under_a_second(
     assert refit_skipped("m", 0.1, -2.0) is None  # a search that overran still leaves room for a tiny refit
     assert refit_skipped("m", 8.0, 5.0) == "refit skipped: retraining m on every row would take ~8.0 s, 5 s left"
     assert refit_skipped("m", 3.0, 0.2).endswith("no time left")
+
+
+@pytest.mark.parametrize(("limit", "scheme", "refit"), [(10.0, "holdout", 0.05 * 10), (60.0, "bagging", None)])
+def test_a_holdout_that_keeps_no_refit_time_still_keeps_some_for_a_quick_refit(
+    tmp_path: Path, limit: float, scheme: str, refit: float | None
+) -> None:
+    """A holdout plan too tight to keep the refit's share keeps a small one, so a cheap refit is not skipped for
+    want of time; bagging needs none."""
+    from autopilot.config import JobConfig
+    from autopilot.job import plan_budget
+    from autopilot.prepare import prepare
+
+    lines: list[str] = []
+    config = JobConfig(target="species", time_limit=limit, output=str(tmp_path / "job"))
+    prepared, budget = prepare(PENGUINS, config), JobBudget(limit)
+    plan_budget(prepared, config, budget, type("Reporter", (), {"plan": lambda self, line: lines.append(line)})())
+    assert prepared.plan.scheme == scheme and not prepared.plan.refit
+    assert budget.planned.get("refit") == (None if refit is None else pytest.approx(refit, abs=0.01))
+    assert any(line.startswith("Budget:") for line in lines)
 
 
 def test_a_given_time_limit_spends_what_the_defaults_leave_on_the_portfolio() -> None:
@@ -140,5 +182,5 @@ def test_a_slow_stage_makes_explain_shrink_and_job_json_says_so(
 
 
 def test_a_tiny_limit_still_gives_the_search_half(clock: FakeClock) -> None:
-    plan = JobBudget(4.0).plan_stages(refit=True)
+    plan = JobBudget(4.0).plan_stages()
     assert plan["search"] == pytest.approx(2.0, abs=0.05) and sum(plan.values()) == pytest.approx(4.0, abs=0.05)
